@@ -1,0 +1,1 @@
+"""The Hugging Face NLP course as live demos: everything the training scripts and the Spaces share."""

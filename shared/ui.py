@@ -1,0 +1,93 @@
+"""The few Gradio helpers every Space shares: error display, the header text, and launching."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+
+import gradio as gr
+
+from shared import catalog
+from shared.cards import card_summary
+from shared.hub import CheckpointNotFound, is_offline, resolve
+
+
+def user_errors(fn):
+    """Show a task's ValueError (bad input) or a missing checkpoint as a gr.Error message, not a traceback."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except (ValueError, CheckpointNotFound) as e:
+                raise gr.Error(str(e)) from e
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, CheckpointNotFound) as e:
+            raise gr.Error(str(e)) from e
+    return wrapper
+
+
+def model_line(task: str) -> str:
+    """'Model: <where> — <headline metric>' read from the checkpoint's card."""
+    try:
+        where = resolve(task)
+    except CheckpointNotFound as e:
+        return f"Model: not available ({e})"
+    info = card_summary(where)
+    line = f"Model: `{where if not os.path.isdir(where) else 'checkpoints/' + os.path.basename(where)}`"
+    if info.get("base_model"):
+        line += f" (fine-tuned from `{info['base_model']}`)"
+    if info.get("headline"):
+        line += f" — {info['headline']}"
+    return line
+
+
+def header(space: str) -> str:
+    """Markdown shown at the top of a Space (and so under its tab in the suite)."""
+    d = catalog.get(space)
+    lines = [f"### {d.emoji} {d.title}", f"*{d.chapter}.* {d.blurb}"]
+    lines += [model_line(task) for task in d.tasks]
+    return "\n\n".join(lines)
+
+
+def share_requested(argv: list[str] | None = None) -> bool:
+    argv = sys.argv[1:] if argv is None else argv
+    return "--share" in argv or os.environ.get("GRADIO_SHARE", "").lower() in {"1", "true", "yes"}
+
+
+def launch(demo: gr.Blocks, argv: list[str] | None = None, **kwargs):
+    """`demo.launch()` plus `--share` / GRADIO_SHARE=1 that degrades to one line when no link can be made.
+
+    The local server is always started first; the public tunnel is then attempted, and on failure one line
+    explains why while the local server keeps serving.
+    """
+    share = share_requested(argv)
+    os.environ.pop("GRADIO_SHARE", None)  # we make the tunnel ourselves, after the local server is up
+    demo.launch(share=False, prevent_thread_lock=True, **kwargs)
+    if share:
+        _try_share(demo)
+    demo.block_thread()
+
+
+def _try_share(demo: gr.Blocks) -> None:
+    if is_offline():
+        print(f"No share link: HF_HUB_OFFLINE is set, so nothing leaves this machine; "
+              f"still serving on {demo.local_url}", flush=True)
+        return
+    try:
+        from gradio import networking
+
+        demo.share_url = networking.setup_tunnel(demo.server_name, demo.server_port, demo.share_token,
+                                                 demo.share_server_address, demo.share_server_tls_certificate)
+        demo.share = True
+        print(f"* Running on public URL: {demo.share_url}", flush=True)
+    except Exception as e:  # no network, blocked port, missing frpc binary...
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"No share link ({reason}); still serving on {demo.local_url}", flush=True)

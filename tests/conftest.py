@@ -1,0 +1,57 @@
+"""Offline, quiet, isolated: every test runs with the Hub unreachable by construction."""
+
+import contextlib
+import importlib.util
+import os
+import socket
+import sys
+from pathlib import Path
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "nlp-course-live-gradio"))
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SPACES = REPO / "spaces"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_app(space: str):
+    """Import spaces/<space>/app.py as a fresh module (the Space's own file, as Spaces runs it)."""
+    path = SPACES / space / "app.py"
+    name = f"space_app_{space.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def serve(demo):
+    """Launch a Blocks in this process on a free port and yield a gradio_client.Client for it."""
+    from gradio_client import Client
+
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def space_client(request):
+    """Usage: `@pytest.mark.parametrize("space_client", ["hello-world"], indirect=True)`."""
+    module = load_app(request.param)
+    with serve(module.demo) as client:
+        yield client
