@@ -38,3 +38,19 @@ def get(space: str) -> Demo:
         return BY_SPACE[space]
     except KeyError:
         raise KeyError(f"unknown demo '{space}'; known: {', '.join(BY_SPACE)}") from None
+
+
+def load_app(space: str):
+    """Import spaces/<space>/app.py (the Space's own file, as Spaces runs it) and return the module."""
+    import importlib.util
+    import sys
+
+    from shared.hub import REPO_ROOT
+
+    path = REPO_ROOT / "spaces" / space / "app.py"
+    name = f"space_app_{space.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,10 +1,8 @@
 """Offline, quiet, isolated: every test runs with the Hub unreachable by construction."""
 
 import contextlib
-import importlib.util
 import os
 import socket
-import sys
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -15,25 +13,14 @@ os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(os.environ.get("TMPDIR", "/tmp
 
 import pytest  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-SPACES = REPO / "spaces"
+from shared.catalog import load_app  # noqa: E402,F401  (re-exported for tests)
+
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def load_app(space: str):
-    """Import spaces/<space>/app.py as a fresh module (the Space's own file, as Spaces runs it)."""
-    path = SPACES / space / "app.py"
-    name = f"space_app_{space.replace('-', '_')}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @contextlib.contextmanager

@@ -1,0 +1,20 @@
+"""Every demo of the course in one app: one tab per Space, each the Space's own `demo`."""
+
+import gradio as gr
+
+from shared import catalog, ui
+
+apps = {d.space: catalog.load_app(d.space) for d in catalog.DEMOS}
+
+with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
+    gr.Markdown(
+        "# 🤗 The Hugging Face NLP course, live\n"
+        "Each tab is one Space of the course, running here on a checkpoint this project trained. "
+        "Run one alone with `cd spaces/<name> && python app.py`."
+    )
+    for d in catalog.DEMOS:
+        with gr.Tab(f"{d.emoji} {d.title}", id=d.space):
+            apps[d.space].demo.render()
+
+if __name__ == "__main__":
+    ui.launch(demo)
