@@ -6,14 +6,17 @@ Each raises ValueError with a sentence a user understands; the Spaces show it wi
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 MAX_TEXT_CHARS = 10_000
 MAX_IMAGE_SIDE = 4096
 MAX_AUDIO_SECONDS = 60
 MAX_TONE_SECONDS = 10
 TONE_SAMPLE_RATE = 48_000
+IMAGE_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "CMYK", "YCbCr"}
 NOTES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
 
@@ -36,11 +39,26 @@ def flip_text(text: str) -> str:
     return _text(text)[::-1]
 
 
-def flip_image(image: np.ndarray | None) -> np.ndarray:
-    """Mirror an image left-right; accepts grey (H, W), RGB or RGBA (H, W, 3|4) arrays."""
+def _read_image(path: str | Path) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            im.load()
+            mode = im.mode
+            if mode not in IMAGE_MODES:
+                raise ValueError(f"This demo flips 8-bit images (grey, RGB, RGBA, palette or CMYK); this one has "
+                                 f"mode {mode} (16-bit or floating point). Save it as an 8-bit PNG or JPEG first.")
+            if mode not in ("L", "RGB", "RGBA"):
+                im = im.convert("RGBA" if "A" in mode or "transparency" in im.info else "RGB")
+            return np.asarray(im)
+    except (OSError, Image.DecompressionBombError) as e:
+        raise ValueError("That file is not an image this demo can read; try a PNG or a JPEG.") from e
+
+
+def flip_image(image: np.ndarray | str | Path | None) -> np.ndarray:
+    """Mirror an image left-right. Takes an array (H, W) / (H, W, 3|4) or the path of an image file."""
     if image is None:
         raise ValueError("Please upload an image first.")
-    image = np.asarray(image)
+    image = _read_image(image) if isinstance(image, (str, Path)) else np.asarray(image)
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         raise ValueError(f"That is not a picture this demo can flip (array of shape {image.shape}); "
                          "use a grey, RGB or RGBA image.")

@@ -11,8 +11,8 @@ with gr.Blocks() as demo:
         text_button = gr.Button("Flip", variant="primary")
     with gr.Tab("Flip image"):
         with gr.Row():
-            image_input = gr.Image(label="Image", type="numpy")
-            image_output = gr.Image(label="Mirrored")
+            image_input = gr.Image(label="Image", type="filepath", image_mode=None)
+            image_output = gr.Image(label="Mirrored", format="png")
         image_button = gr.Button("Flip", variant="primary")
     text_button.click(ui.user_errors(flip_text), text_input, text_output, api_name="predict")
     image_button.click(ui.user_errors(flip_image), image_input, image_output, api_name="flip_image")
