@@ -11,7 +11,6 @@ demo = gr.Interface(
         gr.Number(value=1, minimum=0.1, maximum=MAX_TONE_SECONDS, label=f"Duration in seconds (at most {MAX_TONE_SECONDS})"),
     ],
     outputs=gr.Audio(label="Tone"),
-    title="Generate a tone",
     description=ui.header("generate-tone"),
     examples=[["A", 4, 1], ["C", 5, 0.5]],
     api_name="predict",

@@ -8,7 +8,6 @@ demo = gr.Interface(
     inputs=gr.Audio(sources=["microphone", "upload"], type="numpy",
                     label=f"Speak here or upload a clip (at most {MAX_AUDIO_SECONDS} s)"),
     outputs=gr.Audio(label="Reversed"),
-    title="Reverse audio",
     description=ui.header("reverse-audio"),
     api_name="predict",
     flagging_mode="never",

@@ -13,7 +13,7 @@ with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
         "Run one alone with `cd spaces/<name> && python app.py`."
     )
     for d in catalog.DEMOS:
-        with gr.Tab(f"{d.emoji} {d.title}", id=d.space):
+        with gr.Tab(f"{d.emoji} {d.title}", id=d.space, elem_id=d.space):
             apps[d.space].demo.render()
 
 if __name__ == "__main__":

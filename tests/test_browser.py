@@ -1,0 +1,71 @@
+"""A real browser (Debian's headless Chromium driven by Playwright) uses the suite as a person would."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_app
+
+from shared import catalog
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser test: .ci/run installs Debian's chromium")
+    pytest.skip("no Chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def page():
+    with run_app(REPO / "spaces" / "suite", timeout=300) as (url, _, _), sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        page.get_by_role("tab").first.wait_for(timeout=60_000)
+        yield page
+        browser.close()
+
+
+def open_tab(page, space):
+    d = catalog.get(space)
+    page.get_by_role("tab", name=f"{d.emoji} {d.title}").click()
+    panel = page.locator(f"#{space}")  # the suite gives each tab elem_id=space
+    panel.get_by_text(d.chapter).first.wait_for(timeout=10_000)
+    return panel
+
+
+def test_one_tab_per_demo_with_its_chapter(page):
+    tabs = page.get_by_role("tab").all_inner_texts()
+    for d in catalog.DEMOS:
+        assert any(d.title in t for t in tabs), f"no tab for {d.title}: {tabs}"
+
+
+def test_hello_world_in_the_browser(page, tmp_path):
+    panel = open_tab(page, "hello-world")
+    panel.get_by_label("Name").fill("Browser")
+    panel.get_by_role("button", name="Submit").click()
+    sync_api.expect(panel.get_by_label("Greeting")).to_have_value("Hello, Browser!!", timeout=20_000)
+    page.screenshot(path=str(tmp_path / "suite-hello-world.png"), full_page=True)
+
+
+def test_flip_text_in_the_browser(page):
+    panel = open_tab(page, "flip")
+    panel.get_by_label("Text").fill("stressed")
+    panel.get_by_role("button", name="Flip").first.click()
+    sync_api.expect(panel.get_by_label("Flipped")).to_have_value("desserts", timeout=20_000)
+
+
+def test_empty_input_shows_an_error_message_not_a_traceback(page):
+    panel = open_tab(page, "hello-world")
+    panel.get_by_label("Name").fill("")
+    panel.get_by_role("button", name="Submit").click()
+    toast = page.get_by_text("Please type some name first.")
+    toast.first.wait_for(timeout=20_000)
+    assert "Traceback" not in page.content()
