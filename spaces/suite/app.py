@@ -6,6 +6,15 @@ from shared import catalog, ui
 
 apps = {d.space: catalog.load_app(d.space) for d in catalog.DEMOS}
 
+
+def name_endpoints(space: str, blocks: gr.Blocks) -> None:
+    """In the suite, a Space's `/predict` becomes `/<space>` (e.g. `/hello_world`), its others `/<space>_<name>`."""
+    prefix = space.replace("-", "_")
+    for fn in blocks.fns.values():
+        if fn.api_name and fn.api_visibility == "public":
+            fn.api_name = prefix if fn.api_name == "predict" else f"{prefix}_{fn.api_name}"
+
+
 with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
     gr.Markdown(
         "# 🤗 The Hugging Face NLP course, live\n"
@@ -14,6 +23,7 @@ with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
     )
     for d in catalog.DEMOS:
         with gr.Tab(f"{d.emoji} {d.title}", id=d.space, elem_id=d.space):
+            name_endpoints(d.space, apps[d.space].demo)
             apps[d.space].demo.render()
 
 if __name__ == "__main__":
