@@ -35,18 +35,19 @@ def user_errors(fn):
 
 
 def model_line(task: str) -> str:
-    """'Model: <where> — <headline metric>' read from the checkpoint's card."""
+    """'Model: <where> · base <id> · <headline metric>', read from the checkpoint's card."""
     try:
         where = resolve(task)
     except CheckpointNotFound as e:
         return f"Model: not available ({e})"
     info = card_summary(where)
-    line = f"Model: `{where if not os.path.isdir(where) else 'checkpoints/' + os.path.basename(where)}`"
+    shown = f"checkpoints/{os.path.basename(where)}" if os.path.isdir(where) else where
+    parts = [f"Model: `{shown}`"]
     if info.get("base_model"):
-        line += f" (fine-tuned from `{info['base_model']}`)"
+        parts.append(f"base `{info['base_model']}`")
     if info.get("headline"):
-        line += f" — {info['headline']}"
-    return line
+        parts.append(info["headline"])
+    return " · ".join(parts)
 
 
 def header(space: str) -> str:
