@@ -1,0 +1,244 @@
+"""How fast is the sentiment Space? Latency and throughput through gradio_client, against a pipeline loop.
+
+    python benchmarks/sentiment_speed.py [--requests 40] [--clients 1 4 16] [--threads 1] [--model DIR]
+
+Starts spaces/sentiment/app.py in a subprocess (as Spaces runs it) on a free port, then measures:
+- p50 / p95 latency of one request at a time (one gradio_client.Client);
+- requests/s with 1, 4 and 16 concurrent clients (one Client per thread; the Space batches up to 16);
+- the floor: the same p50 for the hello-world Space (a function that does nothing), i.e. what Gradio's queue,
+  HTTP/SSE and gradio_client's polling cost on this machine before any model runs;
+- the baseline: the same merged model + tokenizer through `transformers.pipeline("text-classification")`,
+  one text per call in a loop, in this process.
+Texts are real Rotten Tomatoes test sentences (or the Space's examples if the data is not cached).
+Both sides use the same number of torch threads (--threads, default 1: on a machine shared with other jobs,
+2 OpenMP threads on 2 busy cores made one forward pass 30x slower than 1 thread). Prints a markdown table.
+Numbers depend on what else the machine is doing: the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def texts(n: int) -> list[str]:
+    try:
+        from shared.data import vader
+
+        if (vader.CACHE / vader.FOLDER).is_dir():
+            return vader.build()["test"]["text"][:n]
+    except Exception:
+        pass
+    import itertools
+
+    return list(itertools.islice(itertools.cycle([
+        "A masterpiece: funny, moving and beautifully shot.", "A dull, lifeless mess that never finds its story.",
+        "The acting is fine, but the plot goes nowhere.", "I can't believe how much I enjoyed this!"]), n))
+
+
+def start_space(model: str | None, threads: int, timeout: float = 180, space: str = "sentiment"):
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    if model:
+        env["SENTIMENT_MODEL"] = str(Path(model).resolve())
+    proc = subprocess.Popen([sys.executable, str(REPO / "spaces" / space / "app.py")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            raise SystemExit(f"the Space exited before serving; run spaces/{space}/app.py to see why")
+    proc.kill()
+    raise SystemExit(f"the Space did not answer on {url} within {timeout:.0f} s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def latency(client, sample: list[str]) -> list[float]:
+    out = []
+    for t in sample:
+        start = time.perf_counter()
+        client.predict(t, api_name="/predict")
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def http_latency(url: str, sample: list[str]) -> list[float]:
+    """The same endpoint over plain HTTP (POST /gradio_api/call/predict, then read its SSE stream):
+    no gradio_client, whose SSE reader polls every 50 ms."""
+    import httpx
+
+    out = []
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for t in sample:
+            start = time.perf_counter()
+            event_id = http.post("gradio_api/call/predict", json={"data": [t]}).json()["event_id"]
+            with http.stream("GET", f"gradio_api/call/predict/{event_id}") as stream:
+                body = "".join(stream.iter_text())
+            out.append(time.perf_counter() - start)
+            if "event: complete" not in body:
+                raise SystemExit(f"unexpected answer over HTTP: {body[:200]}")
+    return out
+
+
+class HttpClient:
+    """A minimal client with gradio_client's predict() signature, over plain HTTP."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.http = httpx.Client(base_url=url, timeout=60)
+
+    def predict(self, text: str, api_name: str = "/predict"):
+        event_id = self.http.post(f"gradio_api/call{api_name}", json={"data": [text]}).json()["event_id"]
+        with self.http.stream("GET", f"gradio_api/call{api_name}/{event_id}") as stream:
+            return "".join(stream.iter_text())
+
+
+def throughput(clients, sample: list[str], per_client: int) -> float:
+    barrier = threading.Barrier(len(clients) + 1)
+    errors = []
+
+    def work(i, client):
+        barrier.wait()
+        try:
+            for k in range(per_client):
+                client.predict(sample[(i * per_client + k) % len(sample)], api_name="/predict")
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise SystemExit(f"{len(errors)} clients failed, e.g. {errors[0]!r}")
+    return len(clients) * per_client / elapsed
+
+
+def pipeline_loop(model: str | None, sample: list[str], rounds: int) -> tuple[float, list[float]]:
+    import torch
+    from transformers import pipeline
+
+    from shared.hub import resolve
+    from shared.modeling import load_classifier
+
+    m, tok = load_classifier(resolve("sentiment", model))
+    pipe = pipeline("text-classification", model=m, tokenizer=tok, device=-1, top_k=None)
+    pipe(sample[0])  # warm-up
+    times = []
+    with torch.inference_mode():
+        start = time.perf_counter()
+        for i in range(rounds):
+            t0 = time.perf_counter()
+            pipe(sample[i % len(sample)], truncation=True)
+            times.append(time.perf_counter() - t0)
+        total = time.perf_counter() - start
+    return rounds / total, times
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=40, help="sequential requests for the latency figure")
+    parser.add_argument("--per-client", type=int, default=16, help="requests each concurrent client sends")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--model", default=None, help="checkpoint folder (default: resolve('sentiment'))")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for the Space and the pipeline")
+    args = parser.parse_args(argv)
+    import torch
+    from gradio_client import Client
+
+    torch.set_num_threads(args.threads)
+
+    sample = texts(64)
+    print(f"{len(sample)} texts, mean {statistics.mean(map(len, sample)):.0f} characters; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {args.threads} torch thread(s)",
+          flush=True)
+    proc, url = start_space(args.model, args.threads)
+    rows = []
+    try:
+        clients = [Client(url, verbose=False) for _ in range(max(args.clients))]
+        for t in sample[:5]:
+            clients[0].predict(t, api_name="/predict")  # warm-up
+        lat = latency(clients[0], sample[:args.requests] if args.requests <= len(sample) else
+                      (sample * (args.requests // len(sample) + 1))[:args.requests])
+        rows.append(("Space via gradio_client, 1 request at a time",
+                     f"p50 {1000 * statistics.median(lat):.0f} ms, p95 {1000 * percentile(lat, 95):.0f} ms",
+                     f"{len(lat) / sum(lat):.1f}"))
+        raw = http_latency(url, sample[:len(lat)])
+        rows.append(("Space via plain HTTP (same endpoint, no gradio_client), 1 at a time",
+                     f"p50 {1000 * statistics.median(raw):.0f} ms, p95 {1000 * percentile(raw, 95):.0f} ms",
+                     f"{len(raw) / sum(raw):.1f}"))
+        rates = {}
+        for n in args.clients:
+            rates[n] = throughput(clients[:n], sample, args.per_client)
+            rows.append((f"Space via gradio_client, {n} concurrent client{'s' * (n > 1)}", "", f"{rates[n]:.1f}"))
+        top = max(args.clients)
+        http_rate = throughput([HttpClient(url) for _ in range(top)], sample, args.per_client)
+        rows.append((f"Space via plain HTTP, {top} concurrent clients", "", f"{http_rate:.1f}"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    proc, url = start_space(None, args.threads, space="hello-world")
+    try:
+        hello = Client(url, verbose=False)
+        for _ in range(3):
+            hello.predict("x", 1, api_name="/predict")
+        floor = []
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            hello.predict("x", 1, api_name="/predict")
+            floor.append(time.perf_counter() - start)
+        rows.insert(2, ("floor: hello-world Space (no model) via gradio_client, 1 at a time",
+                        f"p50 {1000 * statistics.median(floor):.0f} ms, p95 {1000 * percentile(floor, 95):.0f} ms",
+                        f"{len(floor) / sum(floor):.1f}"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    base_rate, base_times = pipeline_loop(args.model, sample, max(args.requests, 64))
+    rows.append(("transformers.pipeline loop (same merged model, 1 text per call)",
+                 f"p50 {1000 * statistics.median(base_times):.0f} ms, p95 {1000 * percentile(base_times, 95):.0f} ms",
+                 f"{base_rate:.1f}"))
+    print("\n| setup | latency | requests/s |\n|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} |")
+    top = max(args.clients)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"\n{top} clients vs pipeline loop: {rates[top] / base_rate:.2f}x "
+          f"(target >= 3x); p50 target <= 50 ms: {'met' if statistics.median(lat) <= 0.05 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Load a trained classifier for inference (no Gradio here).
+
+`load_classifier(where)` accepts what `shared.hub.resolve` returns: a local folder or a Hub id, holding either
+a PEFT LoRA adapter (adapter_config.json, as training/common.py writes) or a plain full model. For an adapter
+the base named in adapter_config.json is loaded through `shared.hub.base_model_path` (the packaged copy when
+there is one), the adapter is applied and merged (`merge_and_unload`), so inference costs the same as the
+plain model. safetensors only, never remote code; one load per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from shared import hub
+
+
+def _adapter_config(where: str):
+    """The PeftConfig when `where` holds an adapter, else None."""
+    path = Path(where)
+    if path.is_dir():
+        if not (path / "adapter_config.json").is_file():
+            return None
+    from peft import PeftConfig
+
+    try:
+        return PeftConfig.from_pretrained(where)
+    except Exception:  # a Hub id of a full model (or unreachable): try the plain route
+        if path.is_dir():
+            raise
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _load(where: str):
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    adapter = _adapter_config(where)
+    if adapter is None:
+        model = AutoModelForSequenceClassification.from_pretrained(where, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(where)
+    else:
+        from peft import PeftModel
+
+        base_id = adapter.base_model_name_or_path
+        base_path = hub.base_model_path(base_id)
+        has_config = (Path(where) / "config.json").is_file() if os.path.isdir(where) else True
+        # config.json next to the adapter carries num_labels and id2label; the weights come from the base
+        config = AutoConfig.from_pretrained(where if has_config else base_path)
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # "classifier newly initialized": the adapter brings it
+        try:
+            base = AutoModelForSequenceClassification.from_pretrained(base_path, config=config, use_safetensors=True)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        model = PeftModel.from_pretrained(base, where).merge_and_unload()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(where)
+        except (OSError, ValueError):
+            tokenizer = AutoTokenizer.from_pretrained(base_path)
+    model.eval()
+    return model, tokenizer
+
+
+def load_classifier(folder_or_hub_id: str | os.PathLike):
+    """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process."""
+    where = str(folder_or_hub_id)
+    if os.path.isdir(where):
+        where = str(Path(where).resolve())
+    return _load(where)
+
+
+def clear_cache() -> None:
+    _load.cache_clear()
