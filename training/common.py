@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 from pathlib import Path
@@ -291,6 +292,17 @@ def _trainer_class():
         def _get_eval_sampler(self, eval_dataset):
             return SequentialSampler(eval_dataset) if eval_dataset is not None else None
 
+        def _save(self, output_dir=None, state_dict=None):
+            """Epoch checkpoints of a LoRA model: PEFT's default save_embedding_layers="auto" would look the base
+            model up on the Hub at every save; the vocabulary never changes here, so say so and stay offline."""
+            if not hasattr(self.model, "peft_config"):
+                return super()._save(output_dir, state_dict)
+            output_dir = output_dir or self.args.output_dir
+            os.makedirs(output_dir, exist_ok=True)
+            self.model.save_pretrained(output_dir, state_dict=state_dict, save_embedding_layers=False)
+            if self.processing_class is not None:
+                self.processing_class.save_pretrained(output_dir)
+
     return OrderedEvalTrainer
 
 
@@ -346,7 +358,9 @@ def save_model(trainer_or_model, tokenizer, folder: str | Path, *, base_model: s
     """Write the adapter (or full model) + config with id2label + tokenizer; adapter_config names `base_model`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    model = getattr(trainer_or_model, "model", trainer_or_model)
+    # a model is saved as is; anything else (a Trainer, the accelerate loop's result) carries it as `.model`
+    # (a PeftModel also answers `.model`, with its inner transformers model: hence the isinstance)
+    model = trainer_or_model if isinstance(trainer_or_model, torch.nn.Module) else trainer_or_model.model
     if hasattr(model, "peft_config"):
         model.peft_config["default"].base_model_name_or_path = base_model
         # save_embedding_layers=False: the vocabulary is unchanged, and "auto" would look the base up online
