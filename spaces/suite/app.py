@@ -22,7 +22,7 @@ with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
         "Run one alone with `cd spaces/<name> && python app.py`."
     )
     for d in catalog.DEMOS:
-        with gr.Tab(f"{d.emoji} {d.title}", id=d.space, elem_id=d.space):
+        with gr.Tab(d.tab, id=d.space, elem_id=d.space):
             name_endpoints(d.space, apps[d.space].demo)
             apps[d.space].demo.render()
 
