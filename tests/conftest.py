@@ -16,7 +16,6 @@ import pytest  # noqa: E402
 from shared.catalog import load_app  # noqa: E402,F401  (re-exported for tests)
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

