@@ -46,10 +46,10 @@ def write_model_card(folder: str | Path, *, title: str, summary: str, base_model
         library_name="transformers",
         tags=["nlp-course-live", *(tags or [])],
         model_name=title,
-        eval_results=[
+        eval_results=[  # one per (split, metric): a table row per baseline must not repeat the model's score
             EvalResult(task_type=pipeline_tag, task_name=task_name, dataset_type=r.dataset_id or r.split,
                        dataset_name=r.split, metric_type=r.metric, metric_value=round(float(r.value), 4))
-            for r in results
+            for r in {(r.split, r.metric): r for r in results}.values()
         ],
     )
     body = [

@@ -64,6 +64,7 @@ def test_packaged_minilm_is_found_by_its_hub_id():
 
 def test_card_round_trip(tmp_path):
     results = [cards.Result("RT test", "accuracy", 0.871, "VADER", 0.702, "rt"),
+               cards.Result("RT test", "accuracy", 0.871, "majority class", 0.503, "rt"),
                cards.Result("Amazon test", "accuracy", 0.80, "VADER", 0.75, "amazon")]
     cards.write_model_card(tmp_path, title="Tiny", summary="A test card.", base_model=hub.MINILM,
                            datasets=["vader"], license="mit", pipeline_tag="text-classification",
@@ -71,6 +72,8 @@ def test_card_round_trip(tmp_path):
     card = ModelCard.load(tmp_path / "README.md")
     assert card.data.license == "mit" and card.data.base_model == hub.MINILM
     assert card.data.eval_results[0].metric_value == pytest.approx(0.871)
+    assert [r.dataset_name for r in card.data.eval_results] == ["RT test", "Amazon test"]  # no repeats
+    assert "| RT test | accuracy | **0.871** | majority class | 0.503 |" in card.text
     assert "| RT test | accuracy | **0.871** | VADER | 0.702 |" in card.text
     assert cards.card_summary(tmp_path)["headline"] == "accuracy 0.871 on RT test"
     assert cards.card_summary(tmp_path / "missing") == {}
