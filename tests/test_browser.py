@@ -72,6 +72,8 @@ def test_empty_input_shows_an_error_message_not_a_traceback(page):
 
 
 def test_sentiment_in_the_browser(page, tmp_path):
+    url, page = page.url, page.context.browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(url)  # a visitor who just arrived: no toasts left over from the tests above
     panel = open_tab(page, "sentiment")
     label = panel.get_by_test_id("label-output-value")  # the top class, in large type
     for text, expected in [("A dull, lifeless mess that never finds its story.", "negative"),

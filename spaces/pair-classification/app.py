@@ -39,7 +39,6 @@ demo = gr.Interface(
             gr.Textbox(label="Sentence (second text)", lines=3,
                        placeholder="Hamlet is a tragedy written by William Shakespeare.")],
     outputs=gr.Label(label="Does the sentence contain the answer?", num_top_classes=len(task.LABELS)),
-    title="Sentence pairs (fine-tuning, ch3)",
     description=ui.header("pair-classification")
     + f"\n\nThe model reads at most {task.MAX_LENGTH} tokens per pair (texts over {task.MAX_CHARS:,} characters "
       "are cut first); `entailment` means the sentence contains the answer.",

@@ -23,7 +23,6 @@ demo = gr.Interface(
         gr.Checkbox(label="Multi-label (score each label on its own instead of sharing 100% among them)"),
     ],
     outputs=gr.Label(label="Scores"),
-    title="Zero-shot classification",
     description=ui.header("zero-shot"),
     examples=[
         ["This is a course about the Transformers library", "education, politics, business", False],
