@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 
 from shared import hub
@@ -64,12 +65,16 @@ def _load(where: str):
     return model, tokenizer
 
 
+_lock = threading.Lock()  # concurrent first requests (Gradio worker threads) load the model once
+
+
 def load_classifier(folder_or_hub_id: str | os.PathLike):
     """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process."""
     where = str(folder_or_hub_id)
     if os.path.isdir(where):
         where = str(Path(where).resolve())
-    return _load(where)
+    with _lock:
+        return _load(where)
 
 
 def clear_cache() -> None:

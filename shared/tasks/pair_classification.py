@@ -8,7 +8,6 @@ ValueError with a sentence a user understands.
 
 from __future__ import annotations
 
-import threading
 import warnings
 
 from shared.data.pairs import LABELS  # ("not_entailment", "entailment"): id 1 = the sentence holds the answer
@@ -20,8 +19,6 @@ MAX_LENGTH = 128  # tokens the model reads per pair ([CLS] question [SEP] senten
 TRUNCATION = "longest_first"  # cut the longer text first; never fails when the question alone is too long
 MAX_CHARS = 5_000  # per text, cut before tokenizing (the model would read at most MAX_LENGTH tokens anyway)
 
-_cache: dict = {}
-_lock = threading.Lock()
 
 
 def encode(tokenizer, first, second, max_length: int = MAX_LENGTH):
@@ -56,27 +53,10 @@ def check_inputs(first, second) -> tuple[str, str, list[str]]:
 
 def load(model: str | None = None):
     """(model, tokenizer) for `model` (a folder or Hub id), else shared.hub.resolve('pair_classification');
-    loaded once per process."""
-    from shared import hub
+    loaded once per process by shared.modeling."""
+    from shared import hub, modeling
 
-    where = hub.resolve(TASK, model)
-    with _lock:
-        if where not in _cache:
-            _cache[where] = _load_classifier(where)
-    return _cache[where]
-
-
-def _load_classifier(where: str):
-    from shared import modeling
-
-    loaded = modeling.load_classifier(where)
-    model, tokenizer = loaded if isinstance(loaded, tuple) else (loaded, None)
-    if tokenizer is None:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(where)
-    model.eval()
-    return model, tokenizer
+    return modeling.load_classifier(hub.resolve(TASK, model))
 
 
 def predict_with_notes(first: str, second: str, model: str | None = None) -> tuple[dict[str, float], list[str]]:

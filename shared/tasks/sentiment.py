@@ -6,7 +6,6 @@ LoRA adapter on all-MiniLM-L6-v2 trained by `python -m training.sentiment` on Ro
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from shared import hub
@@ -58,23 +57,11 @@ class Prediction:
         return max(self.probs, key=self.probs.get)
 
 
-_lock = threading.Lock()
-_model = None
-
-
 def load(where: str | None = None):
-    """(model, tokenizer), loaded once per process from resolve("sentiment") (or `where`)."""
-    global _model
-    if where is not None:
-        from shared.modeling import load_classifier
+    """(model, tokenizer) from resolve("sentiment", where); loaded once per process by shared.modeling."""
+    from shared.modeling import load_classifier
 
-        return load_classifier(hub.resolve(TASK, where))
-    with _lock:
-        if _model is None:
-            from shared.modeling import load_classifier
-
-            _model = load_classifier(hub.resolve(TASK))
-    return _model
+    return load_classifier(hub.resolve(TASK, where))
 
 
 def _notice(text: str, read_chars: int) -> str:
