@@ -77,6 +77,33 @@ def test_committed_checkpoint_is_small_and_right():
     assert good["positive"] > 0.5 and bad["negative"] > 0.5
 
 
+@pytest.mark.parametrize("raw, clean", [
+    ("RT @bob: what a great movie http://t.co/x1", "what a great movie"),
+    (".@anonymous thanks :) &lt;3", "thanks :) <3"),
+    ("Skadden &amp;amp; Flom", "Skadden & Flom"),  # twice-escaped, as in the NYT set
+    ("write to help@example.com", "write to help@example.com"),  # an e-mail address is not a mention
+    ("ART is not RT-marked", "ART is not RT-marked"),
+    ("@bob http://t.co/x1", "@bob http://t.co/x1"),  # nothing but clutter: kept as typed
+    ("This movie 😡", "This movie pouting face"),  # emoji are [UNK] to the model: their names (VADER's table)
+    ("❤️ it, 👍🏽", "red heart it, thumbs up: medium skin tone"),
+    ("© 2024", "© 2024"),
+])
+def test_normalize_drops_social_media_clutter(raw, clean):
+    assert sentiment.normalize(raw) == clean
+    assert sentiment.normalize(clean) == clean  # idempotent
+
+
+def test_clutter_does_not_change_the_prediction():
+    tweet, plain = sentiment.classify(["RT @critic: a dull, lifeless mess www.example.com/review",
+                                       "a dull, lifeless mess"])
+    assert tweet.probs == pytest.approx(plain.probs)
+
+
+def test_emoji_carry_their_sentiment():
+    angry, smitten, thumbs_down = sentiment.classify(["This movie 😡", "This movie 😍", "the ending 👎"])
+    assert (angry.label, smitten.label, thumbs_down.label) == ("negative", "positive", "negative")
+
+
 def test_empty_text_is_a_clear_error():
     with pytest.raises(ValueError, match="box is empty"):
         sentiment.predict(["fine", "   "])
