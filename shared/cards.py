@@ -25,10 +25,15 @@ class Result:
 
 
 def _table(results: list[Result]) -> str:
+    """The card's results table; the better score of each row is in bold (every metric here: higher is better)."""
     rows = ["| split | metric | this model | baseline | baseline score |", "|---|---|---|---|---|"]
     for r in results:
-        base = "" if r.baseline_value is None else f"{r.baseline_value:.3f}"
-        rows.append(f"| {r.split} | {r.metric} | **{r.value:.3f}** | {r.baseline} | {base} |")
+        ours, base = f"{r.value:.3f}", "" if r.baseline_value is None else f"{r.baseline_value:.3f}"
+        if r.baseline_value is not None and r.baseline_value > r.value:
+            base = f"**{base}**"
+        else:
+            ours = f"**{ours}**"
+        rows.append(f"| {r.split} | {r.metric} | {ours} | {r.baseline} | {base} |")
     return "\n".join(rows)
 
 

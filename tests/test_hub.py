@@ -65,15 +65,17 @@ def test_packaged_minilm_is_found_by_its_hub_id():
 def test_card_round_trip(tmp_path):
     results = [cards.Result("RT test", "accuracy", 0.871, "VADER", 0.702, "rt"),
                cards.Result("RT test", "accuracy", 0.871, "majority class", 0.503, "rt"),
-               cards.Result("Amazon test", "accuracy", 0.80, "VADER", 0.75, "amazon")]
+               cards.Result("Amazon test", "accuracy", 0.80, "VADER", 0.75, "amazon"),
+               cards.Result("Tweets test", "accuracy", 0.83, "VADER", 0.977, "tweets")]
     cards.write_model_card(tmp_path, title="Tiny", summary="A test card.", base_model=hub.MINILM,
                            datasets=["vader"], license="mit", pipeline_tag="text-classification",
                            task_name="Sentiment", results=results, data_section="d", training_section="t")
     card = ModelCard.load(tmp_path / "README.md")
     assert card.data.license == "mit" and card.data.base_model == hub.MINILM
     assert card.data.eval_results[0].metric_value == pytest.approx(0.871)
-    assert [r.dataset_name for r in card.data.eval_results] == ["RT test", "Amazon test"]  # no repeats
+    assert [r.dataset_name for r in card.data.eval_results] == ["RT test", "Amazon test", "Tweets test"]  # once each
     assert "| RT test | accuracy | **0.871** | majority class | 0.503 |" in card.text
+    assert "| Tweets test | accuracy | 0.830 | VADER | **0.977** |" in card.text  # the better score is the bold one
     assert "| RT test | accuracy | **0.871** | VADER | 0.702 |" in card.text
     assert cards.card_summary(tmp_path)["headline"] == "accuracy 0.871 on RT test"
     assert cards.card_summary(tmp_path / "missing") == {}
