@@ -65,6 +65,15 @@ def test_smoke_training_writes_a_loadable_checkpoint_and_card(tmp_path):
     model, tokenizer = sentiment.load(str(out))
     assert model.config.id2label[1] == "positive" and not hasattr(model, "peft_config")  # merged
 
+    # --rescore re-measures the finished folder through the Space's code path; the weights stay as they are
+    weights = (out / "adapter_model.safetensors").read_bytes()
+    rescored = training_sentiment.main(["--rescore", "--data", str(FIXTURE), "--output-dir", str(out)])
+    assert rescored["rescored"] and set(rescored["test"]) == set(metrics["test"])
+    assert rescored["test"]["test"]["examples"] == metrics["test"]["test"]["examples"]
+    assert json.loads((out / "metrics.json").read_text())["rescored"] == rescored["rescored"]
+    assert "--rescore" in ModelCard.load(out / "README.md").text
+    assert (out / "adapter_model.safetensors").read_bytes() == weights
+
 
 # ------------------------------------------------------------------ the committed checkpoint
 
