@@ -71,6 +71,9 @@ def launch(demo: gr.Blocks, argv: list[str] | None = None, **kwargs):
     """
     share = share_requested(argv)
     os.environ.pop("GRADIO_SHARE", None)  # we make the tunnel ourselves, after the local server is up
+    # Gradio 6 recomputes its API-page statistics with pandas after every event, over up to 10,000 past
+    # events (about 7 ms of CPU per event once the history is full). Every 100 events is enough.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
     demo.launch(share=False, prevent_thread_lock=True, **kwargs)
     if share:
         _try_share(demo)
