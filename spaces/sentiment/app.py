@@ -13,6 +13,7 @@ EXAMPLES = [
     "A dull, lifeless mess that never finds its story.",
     "The acting is fine, but the plot goes nowhere.",
     "I can't believe how much I enjoyed this!",
+    "Watched it twice already 😍",  # emoji are read by name (shared.tasks.sentiment.normalize)
 ]
 
 
