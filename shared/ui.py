@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import os
 import sys
+import threading
+from collections.abc import Iterable
 
 import gradio as gr
 
@@ -63,11 +66,32 @@ def share_requested(argv: list[str] | None = None) -> bool:
     return "--share" in argv or os.environ.get("GRADIO_SHARE", "").lower() in {"1", "true", "yes"}
 
 
-def launch(demo: gr.Blocks, argv: list[str] | None = None, **kwargs):
+def warm_up(tasks: Iterable[str]) -> threading.Thread:
+    """Load the models of `tasks` (names of shared.tasks modules) in a background thread, so that the first
+    visitor does not wait for them. The loads are the tasks' own `load()`, cached and locked per process: a
+    request that arrives mid-load waits for that load instead of starting another. A task that cannot load
+    (no checkpoint) is skipped with one line; its tab shows the reason when used."""
+    tasks = list(dict.fromkeys(tasks))
+
+    def run():
+        for task in tasks:
+            try:
+                importlib.import_module(f"shared.tasks.{task}").load()
+            except Exception as e:  # noqa: BLE001  (the request path reports it properly)
+                print(f"Model for {task} not preloaded: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+                      flush=True)
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str] = (), **kwargs):
     """`demo.launch()` plus `--share` / GRADIO_SHARE=1 that degrades to one line when no link can be made.
 
-    The local server is always started first; the public tunnel is then attempted, and on failure one line
-    explains why while the local server keeps serving.
+    The local server is always started first; the models of the `warm` tasks then load in the background
+    (`warm_up`), and the public tunnel is attempted: on failure one line explains why while the local server
+    keeps serving.
     """
     share = share_requested(argv)
     os.environ.pop("GRADIO_SHARE", None)  # we make the tunnel ourselves, after the local server is up
@@ -75,6 +99,8 @@ def launch(demo: gr.Blocks, argv: list[str] | None = None, **kwargs):
     # events (about 7 ms of CPU per event once the history is full). Every 100 events is enough.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
     demo.launch(share=False, prevent_thread_lock=True, **kwargs)
+    if warm:
+        warm_up(warm)
     if share:
         _try_share(demo)
     demo.block_thread()

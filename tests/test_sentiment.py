@@ -113,6 +113,15 @@ def test_emoji_carry_their_sentiment():
     assert (angry.label, smitten.label, thumbs_down.label) == ("negative", "positive", "negative")
 
 
+def test_warm_up_loads_the_model_in_the_background(capsys):
+    from shared import modeling, ui
+
+    modeling.clear_cache()
+    ui.warm_up(["sentiment", "no_such_task"]).join(timeout=120)
+    assert modeling._load.cache_info().currsize == 1  # sentiment's model, loaded without a request
+    assert "Model for no_such_task not preloaded" in capsys.readouterr().out  # one line, no traceback
+
+
 def test_empty_text_is_a_clear_error():
     with pytest.raises(ValueError, match="box is empty"):
         sentiment.predict(["fine", "   "])

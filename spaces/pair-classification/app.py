@@ -2,7 +2,7 @@
 
 import gradio as gr
 
-from shared import ui
+from shared import catalog, ui
 from shared.tasks import pair_classification as task
 
 # real pairs from the held-out test articles of the training data (SQuAD dev / SQuAD-Shifts, Wikipedia)
@@ -48,4 +48,4 @@ demo = gr.Interface(
 )
 
 if __name__ == "__main__":
-    ui.launch(demo)
+    ui.launch(demo, warm=catalog.get("pair-classification").tasks)

@@ -5,7 +5,7 @@ The predict event is batched (batch=True, max_batch_size=16): concurrent visitor
 
 import gradio as gr
 
-from shared import ui
+from shared import catalog, ui
 from shared.tasks import sentiment
 
 EXAMPLES = [
@@ -64,4 +64,4 @@ with gr.Blocks(title="Sentiment analysis") as demo:
     event.success(warn, inputs=notice, outputs=None, api_visibility="private")
 
 if __name__ == "__main__":
-    ui.launch(demo)
+    ui.launch(demo, warm=catalog.get("sentiment").tasks)

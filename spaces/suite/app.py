@@ -27,4 +27,4 @@ with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
             apps[d.space].demo.render()
 
 if __name__ == "__main__":
-    ui.launch(demo)
+    ui.launch(demo, warm=[task for d in catalog.DEMOS for task in d.tasks])

@@ -1,6 +1,6 @@
 import gradio as gr
 
-from shared import ui
+from shared import catalog, ui
 from shared.tasks import zero_shot
 
 
@@ -38,4 +38,4 @@ demo = gr.Interface(
 )
 
 if __name__ == "__main__":
-    ui.launch(demo)
+    ui.launch(demo, warm=catalog.get("zero-shot").tasks)
