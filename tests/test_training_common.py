@@ -111,3 +111,49 @@ def test_load_classifier_also_takes_a_plain_full_model_folder(tokenizer, tmp_pat
     model, tok = load_classifier(tmp_path)
     assert model.config.id2label == {0: "negative", 1: "positive"} and not model.training
     assert load_classifier(str(tmp_path))[0] is model  # cached per process
+
+
+# ------------------------------------------------------------------ another encoder, unchanged task code
+
+@pytest.fixture(scope="module")
+def tiny_distilbert(tmp_path_factory):
+    """A tiny random DistilBERT in a local folder, standing in for "any Hub encoder id": another architecture
+    than MiniLM's BERT (no token_type_ids, no pooler, a two-layer head: pre_classifier + classifier)."""
+    from transformers import DistilBertConfig, DistilBertForMaskedLM, DistilBertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-distilbert")
+    tokenizer = DistilBertTokenizerFast.from_pretrained(hub.base_model_path(hub.MINILM))  # same uncased vocab
+    tokenizer.save_pretrained(folder)
+    config = DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=64, n_layers=2, n_heads=2, hidden_dim=256,
+                              initializer_range=0.2)  # wide enough random features for one batch to overfit
+    DistilBertForMaskedLM(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("task, argv", [
+    ("sentiment", ["--data", str(hub.REPO_ROOT / "tests" / "fixtures" / "vader")]),
+    ("pair_classification", ["--loop", "accelerate", "--threads", "1",
+                             "--dataset", str(hub.REPO_ROOT / "tests" / "fixtures" / "pairs" / "squad_tiny.json")]),
+])
+def test_task_code_runs_unchanged_on_another_encoder(task, argv, tiny_distilbert, tmp_path):
+    import importlib
+
+    from shared.modeling import load_classifier
+
+    out = tmp_path / "ckpt"
+    metrics = importlib.import_module(f"training.{task}").main(
+        ["--smoke", "--model", str(tiny_distilbert), "--output-dir", str(out), *argv])
+    before, after = metrics["smoke_losses"]
+    assert after <= 0.5 * before  # LoRA on the encoder + the whole DistilBERT head learned the batch
+    model, tokenizer = load_classifier(out)
+    assert model.config.model_type == "distilbert" and not hasattr(model, "peft_config")  # adapter merged
+    if task == "sentiment":
+        from shared.tasks import sentiment
+
+        (pred,) = sentiment.classify(["a masterpiece"], model=model, tokenizer=tokenizer)
+        assert set(pred.probs) == {"negative", "positive"}
+    else:
+        from shared.tasks import pair_classification
+
+        probs = pair_classification.predict("Who wrote Hamlet?", "Shakespeare wrote Hamlet.", model=str(out))
+        assert set(probs) == {"entailment", "not_entailment"} and abs(sum(probs.values()) - 1) < 1e-5

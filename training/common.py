@@ -138,15 +138,27 @@ def build_classifier(model_id: str, labels: list[str], *, method: str = "lora", 
         return model
     from peft import LoraConfig, TaskType, get_peft_model
 
-    head = ["classifier"] + (["pooler"] if getattr(getattr(model, model.base_model_prefix, None), "pooler", None)
-                             is not None else [])
+    head = head_modules(model)
+    in_head = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
+               and any(name == h or name.startswith(h + ".") for h in head)]
     config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora_r, lora_alpha=lora_alpha or 2 * lora_r,
-                        lora_dropout=lora_dropout, target_modules="all-linear",
-                        exclude_modules=[m + ".dense" for m in head if m == "pooler"] or None,
-                        modules_to_save=head)
+                        lora_dropout=lora_dropout, target_modules="all-linear", exclude_modules=in_head or None,
+                        modules_to_save=[h.rsplit(".", 1)[-1] for h in head])
     model = get_peft_model(model, config)
     model.peft_config["default"].base_model_name_or_path = model_id
     return model
+
+
+def head_modules(model) -> list[str]:
+    """The classification head, trained in full while LoRA adapts the encoder: every top-level child outside the
+    pretrained encoder (BERT and RoBERTa: `classifier`; DistilBERT: `pre_classifier` and `classifier`), plus
+    the encoder's pooler when it has one (BERT's `bert.pooler`)."""
+    prefix = model.base_model_prefix
+    head = [name for name, child in model.named_children()
+            if name != prefix and any(True for _ in child.parameters())]
+    if getattr(getattr(model, prefix, None), "pooler", None) is not None:
+        head.append(f"{prefix}.pooler")
+    return head
 
 
 def count_parameters(model) -> tuple[int, int]:
