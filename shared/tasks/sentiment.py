@@ -81,7 +81,12 @@ def normalize(text: str) -> str:
 
 def tokenize(tokenizer, texts: list[str], max_length: int = MAX_TOKENS, **kwargs):
     """The one tokenization training and inference share: `normalize`, then truncation to the window."""
-    return tokenizer([normalize(t)[:MAX_CHARS] for t in texts], truncation=True, max_length=max_length, **kwargs)
+    return _tokenize_clean(tokenizer, [normalize(t) for t in texts], max_length, **kwargs)
+
+
+def _tokenize_clean(tokenizer, clean: list[str], max_length: int = MAX_TOKENS, **kwargs):
+    """`tokenize` for texts already through `normalize` (classify keeps them for its truncation notices)."""
+    return tokenizer([t[:MAX_CHARS] for t in clean], truncation=True, max_length=max_length, **kwargs)
 
 
 def preprocess(tokenizer, batch: dict, max_length: int = MAX_TOKENS) -> dict:
@@ -125,8 +130,8 @@ def classify(texts: list[str], *, model=None, tokenizer=None) -> list[Prediction
     out: list[Prediction] = []
     for start in range(0, len(texts), BATCH_SIZE):
         chunk = [normalize(t) for t in texts[start:start + BATCH_SIZE]]  # what the model reads (notice offsets)
-        enc = tokenize(tokenizer, chunk, padding=True, return_tensors="pt", return_offsets_mapping=True,
-                       return_overflowing_tokens=False)
+        enc = _tokenize_clean(tokenizer, chunk, padding=True, return_tensors="pt", return_offsets_mapping=True,
+                              return_overflowing_tokens=False)
         offsets = enc.pop("offset_mapping")
         with torch.inference_mode():
             probs = model(**enc).logits.float().softmax(-1).tolist()
