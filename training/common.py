@@ -245,14 +245,22 @@ def smoke_slice(dataset, n: int = SMOKE_EXAMPLES, seed: int = 0):
 
 # ---------------------------------------------------------------- training
 
-def accuracy_metrics(eval_pred) -> dict:
-    """compute_metrics for Trainer: accuracy and macro-F1 from logits."""
+def accuracy_f1(labels, preds, n_labels: int | None = None) -> dict:
+    """Accuracy and macro-F1 (sklearn). With `n_labels`, every class 0..n_labels-1 counts in the macro mean,
+    even one absent from both labels and predictions (its F1 is then 0)."""
     from sklearn.metrics import f1_score
 
+    labels, preds = np.asarray(labels), np.asarray(preds)
+    classes = None if n_labels is None else list(range(n_labels))
+    return {"accuracy": float((labels == preds).mean()),
+            "f1_macro": float(f1_score(labels, preds, labels=classes, average="macro", zero_division=0))}
+
+
+def accuracy_metrics(eval_pred) -> dict:
+    """compute_metrics for Trainer: accuracy and macro-F1 from logits."""
     logits, labels = eval_pred
     logits = logits[0] if isinstance(logits, tuple) else logits
-    preds = np.argmax(logits, axis=-1)
-    return {"accuracy": float((preds == labels).mean()), "f1_macro": float(f1_score(labels, preds, average="macro"))}
+    return accuracy_f1(labels, np.argmax(logits, axis=-1))
 
 
 def checkpoints_dir(output_dir: str | Path) -> Path:

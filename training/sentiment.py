@@ -57,20 +57,13 @@ def vader_predictions(texts: list[str]) -> np.ndarray:
     return np.array([int(analyzer.polarity_scores(t)["compound"] > 0) for t in texts])
 
 
-def scores(labels, preds) -> dict:
-    from sklearn.metrics import f1_score
-
-    labels, preds = np.asarray(labels), np.asarray(preds)
-    return {"accuracy": float((labels == preds).mean()),
-            "f1_macro": float(f1_score(labels, preds, average="macro", labels=[0, 1], zero_division=0))}
-
-
 def split_results(name: str, split, preds, majority: int) -> dict:
     """The model's predictions on one test split next to the majority class and VADER; printed as a line."""
     labels = np.asarray(split["label"])
-    r = {"examples": int(len(labels)), "model": scores(labels, preds),
-         "majority": scores(labels, np.full_like(labels, majority)),
-         "vader": scores(labels, vader_predictions(split["text"]))}
+    n = len(sentiment.LABELS)
+    r = {"examples": int(len(labels)), "model": common.accuracy_f1(labels, preds, n),
+         "majority": common.accuracy_f1(labels, np.full_like(labels, majority), n),
+         "vader": common.accuracy_f1(labels, vader_predictions(split["text"]), n)}
     print(f"{SPLIT_NAMES.get(name, name):32s} n={len(labels):5d}  model {r['model']['accuracy']:.3f}  "
           f"majority {r['majority']['accuracy']:.3f}  VADER {r['vader']['accuracy']:.3f}", flush=True)
     return r

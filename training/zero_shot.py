@@ -30,6 +30,7 @@ from shared import hub
 from shared.cards import Result, write_model_card
 from shared.data import brown, debian_topics
 from shared.tasks import zero_shot as zs
+from training import common
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "brown"
@@ -82,13 +83,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------------------------------- metrics
-
-def accuracy_f1(y: np.ndarray, pred: np.ndarray, n_labels: int) -> dict:
-    from sklearn.metrics import f1_score
-
-    return {"accuracy": float(np.mean(pred == y)),
-            "f1_macro": float(f1_score(y, pred, labels=list(range(n_labels)), average="macro", zero_division=0))}
-
 
 def log_loss(probs: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None))))
@@ -143,7 +137,7 @@ def baselines(y_dev: np.ndarray, y_test: np.ndarray, labels: list[str], seed: in
                    "note": "expected accuracy of a uniform random guess = 1/num_labels; macro-F1 = mean of 20 draws"},
         "majority": {"class": labels[majority], "chosen_on": "dev (ties: first in label order)",
                      "tied_on_dev": [labels[i] for i in np.flatnonzero(counts == counts.max())],
-                     **accuracy_f1(y_test, np.full_like(y_test, majority), len(labels))},
+                     **common.accuracy_f1(y_test, np.full_like(y_test, majority), len(labels))},
     }
 
 
@@ -270,7 +264,8 @@ def main(argv=None) -> Path:
             sims[name, template] = {split: s["vecs"][split] @ lv.T for split in ("dev", "test")}
             for split in ("dev", "test"):
                 key = "dev" if (name == args.calibrate_on and split == "dev") else f"{name} {split} (not used for selection)"
-                row[key] = accuracy_f1(s["y"][split], sims[name, template][split].argmax(1), len(s["labels"]))
+                row[key] = common.accuracy_f1(s["y"][split], sims[name, template][split].argmax(1),
+                                              len(s["labels"]))
         per_template[template] = row
         print(f"  {args.calibrate_on} dev {row['dev']['accuracy']:.3f} acc {row['dev']['f1_macro']:.3f} macro-F1  "
               f"{template!r}", flush=True)
@@ -310,7 +305,7 @@ def main(argv=None) -> Path:
         y = s["y"][split]
         probs = zs.scores_from_similarities(sm, config)
         m = {s["unit"]: int(len(y)), s["group_name"]: s["groups"][split],
-             **accuracy_f1(y, probs.argmax(1), len(s["labels"]))}
+             **common.accuracy_f1(y, probs.argmax(1), len(s["labels"]))}
         m["log_loss"] = log_loss(probs, y)
         m["log_loss_uncalibrated_scale_1"] = log_loss(zs.softmax(sm), y)
         m["multi_label"] = multi_label_metrics(zs.scores_from_similarities(sm, config, multi_label=True), y)
