@@ -12,11 +12,8 @@ sent --visitor-at seconds after start: what a visitor who opens the page and typ
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,12 +21,12 @@ from pathlib import Path
 from gradio_client import Client
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
+from shared.local_space import run_app  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SUITE = REPO / "spaces" / "suite"
+ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
 
 
 def endpoint_for(client: Client, space_fn: str) -> str | None:
@@ -37,26 +34,9 @@ def endpoint_for(client: Client, space_fn: str) -> str | None:
     return space_fn if space_fn in names else None
 
 
-@contextlib.contextmanager
-def suite():
-    """Start spaces/suite/app.py on a free port; yield (start time, its URL) once it prints its URL."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "spaces/suite/app.py"], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for line in proc.stdout:
-            if "Running on local URL" in line:
-                break
-        yield start, f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 def one_run(visitor_at: float) -> dict[str, float]:
-    with suite() as (start, url):
+    start = time.perf_counter()
+    with run_app(SUITE, env=ENV, timeout=300) as (url, _, _):
         times = {"server up": time.perf_counter() - start}
         client = Client(url, verbose=False)
         assert client.predict("Ada", 1, api_name="/hello_world") == "Hello, Ada!"
@@ -69,7 +49,8 @@ def one_run(visitor_at: float) -> dict[str, float]:
                 client.predict(*args, api_name=f"/{name}")
                 times[f"first model answer ({name})"] = time.perf_counter() - start
     if visitor_at:
-        with suite() as (start, url):
+        start = time.perf_counter()
+        with run_app(SUITE, env=ENV, timeout=300) as (url, _, _):
             client = Client(url, verbose=False)
             if endpoint_for(client, "/sentiment"):
                 time.sleep(max(0.0, visitor_at - (time.perf_counter() - start)))

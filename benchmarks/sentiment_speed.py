@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -40,11 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from shared.local_space import run_app  # noqa: E402
 
 
 def texts(n: int) -> list[str]:
@@ -62,29 +56,13 @@ def texts(n: int) -> list[str]:
         "The acting is fine, but the plot goes nowhere.", "I can't believe how much I enjoyed this!"]), n))
 
 
-def start_space(model: str | None, threads: int, timeout: float = 180, space: str = "sentiment"):
-    import httpx
-
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+def start_space(model: str | None, threads: int, space: str = "sentiment"):
+    """run_app for spaces/<space>/app.py with `threads` torch threads (and SENTIMENT_MODEL=model when given)."""
+    env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     if model:
         env["SENTIMENT_MODEL"] = str(Path(model).resolve())
-    proc = subprocess.Popen([sys.executable, str(REPO / "spaces" / space / "app.py")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            raise SystemExit(f"the Space exited before serving; run spaces/{space}/app.py to see why")
-    proc.kill()
-    raise SystemExit(f"the Space did not answer on {url} within {timeout:.0f} s")
+    return run_app(REPO / "spaces" / space, env=env, timeout=180)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -110,35 +88,19 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def latency(client, sample: list[str]) -> list[float]:
+def latency(call, inputs) -> list[float]:
+    """Seconds each `call(x)` took, one x at a time."""
     out = []
-    for t in sample:
+    for x in inputs:
         start = time.perf_counter()
-        client.predict(t, api_name="/predict")
+        call(x)
         out.append(time.perf_counter() - start)
     return out
 
 
-def http_latency(url: str, sample: list[str]) -> list[float]:
-    """The same endpoint over plain HTTP (POST /gradio_api/call/predict, then read its SSE stream):
-    no gradio_client, whose SSE reader polls every 50 ms."""
-    import httpx
-
-    out = []
-    with httpx.Client(base_url=url, timeout=30) as http:
-        for t in sample:
-            start = time.perf_counter()
-            event_id = http.post("gradio_api/call/predict", json={"data": [t]}).json()["event_id"]
-            with http.stream("GET", f"gradio_api/call/predict/{event_id}") as stream:
-                body = "".join(stream.iter_text())
-            out.append(time.perf_counter() - start)
-            if "event: complete" not in body:
-                raise SystemExit(f"unexpected answer over HTTP: {body[:200]}")
-    return out
-
-
 class HttpClient:
-    """A minimal client with gradio_client's predict() signature, over plain HTTP."""
+    """A minimal client with gradio_client's predict() signature, over plain HTTP: POST /gradio_api/call/<api>,
+    then read its event stream, as a browser does (no gradio_client, whose reader polls every 50 ms)."""
 
     def __init__(self, url: str):
         import httpx
@@ -148,7 +110,10 @@ class HttpClient:
     def predict(self, text: str, api_name: str = "/predict"):
         event_id = self.http.post(f"gradio_api/call{api_name}", json={"data": [text]}).json()["event_id"]
         with self.http.stream("GET", f"gradio_api/call{api_name}/{event_id}") as stream:
-            return "".join(stream.iter_text())
+            body = "".join(stream.iter_text())
+        if "event: complete" not in body:
+            raise SystemExit(f"unexpected answer over HTTP: {body[:200]}")
+        return body
 
 
 def throughput(clients, sample: list[str], per_client: int, pid: int | None = None) -> tuple[float, float]:
@@ -236,17 +201,16 @@ def main(argv=None):
     def ms(values):
         return f"p50 {1000 * statistics.median(values):.0f} ms, p95 {1000 * percentile(values, 95):.0f} ms"
 
-    proc, url = start_space(args.model, args.threads)
-    try:
+    with start_space(args.model, args.threads) as (url, _, proc):
         context = shared_ssl_context()
         stock = [Client(url, verbose=False) for _ in range(top)]
         tuned = [Client(url, verbose=False, ssl_verify=context) for _ in range(top)]
         for t in sample[:5]:
             stock[0].predict(t, api_name="/predict")  # warm-up (the model loads on the first call)
         for name, clients in (("stock", stock), ("one shared SSL context", tuned)):
-            lat = latency(clients[0], seq)
+            lat = latency(lambda t, c=clients[0]: c.predict(t, api_name="/predict"), seq)
             rows.append((f"gradio_client ({name}), 1 request at a time", ms(lat), f"{len(lat) / sum(lat):.1f}", ""))
-        raw = http_latency(url, seq)
+        raw = latency(HttpClient(url).predict, seq)
         rows.append(("plain HTTP (what a browser waits), 1 at a time", ms(raw), f"{len(raw) / sum(raw):.1f}", ""))
         rates = {}
         for name, clients in (("stock", stock), ("one shared SSL context", tuned)):
@@ -257,24 +221,13 @@ def main(argv=None):
                              f"{cpu:.0f}%"))
         rate, cpu = throughput([HttpClient(url) for _ in range(top)], sample, args.per_client, proc.pid)
         rows.append((f"plain HTTP, {top} concurrent clients", "", f"{rate:.1f}", f"{cpu:.0f}%"))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    proc, url = start_space(None, args.threads, space="hello-world")
-    try:
+    with start_space(None, args.threads, space="hello-world") as (url, _, _):
         hello = Client(url, verbose=False, ssl_verify=shared_ssl_context())
         for _ in range(3):
             hello.predict("x", 1, api_name="/predict")
-        floor = []
-        for _ in range(args.requests):
-            start = time.perf_counter()
-            hello.predict("x", 1, api_name="/predict")
-            floor.append(time.perf_counter() - start)
+        floor = latency(lambda _: hello.predict("x", 1, api_name="/predict"), range(args.requests))
         rows.insert(3, ("floor: hello-world Space (no model), gradio_client (shared SSL context)", ms(floor),
                         f"{len(floor) / sum(floor):.1f}", ""))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     for batch in (1, top):
         rate = model_alone(args.model, sample, batch)
         rows.append((f"model alone: classify() on batches of {batch}", "", f"{rate:.1f}", ""))

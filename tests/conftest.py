@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import socket
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -14,12 +13,7 @@ os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(os.environ.get("TMPDIR", "/tmp
 import pytest  # noqa: E402
 
 from shared.catalog import load_app  # noqa: E402,F401  (re-exported for tests)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from shared.local_space import free_port, run_app  # noqa: E402,F401  (re-exported for tests)
 
 
 @contextlib.contextmanager
@@ -41,36 +35,3 @@ def space_client(request):
     module = load_app(request.param)
     with serve(module.demo) as client:
         yield client
-
-
-@contextlib.contextmanager
-def run_app(cwd, *args, timeout=120, env=None):
-    """Start `python app.py ARGS` in `cwd` as Spaces would; yield (url, lines printed so far); stop it after."""
-    import subprocess
-    import sys
-    import time
-
-    port = free_port()
-    full_env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
-                "PYTHONUNBUFFERED": "1", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=cwd, env=full_env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}:\n{''.join(lines)}")
-            lines.append(line)
-            if "Running on local URL" in line:
-                break
-        else:
-            raise TimeoutError(f"app.py did not start in {timeout}s:\n{''.join(lines)}")
-        yield f"http://127.0.0.1:{port}/", lines, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
