@@ -23,7 +23,7 @@ from gradio_client import Client
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from shared.local_space import run_app  # noqa: E402
+from benchmarks.local_space import run_app  # noqa: E402
 
 SUITE = REPO / "spaces" / "suite"
 ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}

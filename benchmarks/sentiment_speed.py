@@ -38,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from shared.local_space import run_app  # noqa: E402
+from benchmarks.local_space import run_app  # noqa: E402
 
 
 def texts(n: int) -> list[str]:

@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(os.environ.get("TMPDIR", "/tmp
 import pytest  # noqa: E402
 
 from shared.catalog import load_app  # noqa: E402,F401  (re-exported for tests)
-from shared.local_space import free_port, run_app  # noqa: E402,F401  (re-exported for tests)
+from benchmarks.local_space import free_port, run_app  # noqa: E402,F401  (re-exported for tests)
 
 
 @contextlib.contextmanager
