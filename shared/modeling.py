@@ -1,4 +1,8 @@
-"""Load a trained classifier for inference (no Gradio here).
+"""The one per-process model cache, and loading a trained classifier for inference (no Gradio here).
+
+`cached(key, loader)` is the cache every task's `load()` goes through: one entry per key, built once even when
+the first requests arrive together (each key has its own lock, so a slow load of one model never blocks
+another model's callers).
 
 `load_classifier(where)` accepts what `shared.hub.resolve` returns: a local folder or a Hub id, holding either
 a PEFT LoRA adapter (adapter_config.json, as training/common.py writes) or a plain full model. For an adapter
@@ -9,7 +13,6 @@ plain model. safetensors only, never remote code; one load per process.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from pathlib import Path
@@ -33,7 +36,33 @@ def _adapter_config(where: str):
         return None
 
 
-@functools.lru_cache(maxsize=8)
+_cache: dict = {}
+_locks: dict = {}
+_locks_lock = threading.Lock()
+
+
+def cached(key, loader):
+    """`loader()` the first time `key` is asked for, the same object afterwards; concurrent first callers of
+    one key wait for a single load."""
+    with _locks_lock:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _cache:
+            _cache[key] = loader()
+        return _cache[key]
+
+
+def clear_cache() -> None:
+    with _locks_lock:
+        _cache.clear()
+        _locks.clear()
+
+
+def loaded() -> list:
+    """The keys loaded so far (for tests and the warm-up log)."""
+    return list(_cache)
+
+
 def _load(where: str):
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -65,17 +94,9 @@ def _load(where: str):
     return model, tokenizer
 
 
-_lock = threading.Lock()  # concurrent first requests (Gradio worker threads) load the model once
-
-
 def load_classifier(folder_or_hub_id: str | os.PathLike):
     """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process."""
     where = str(folder_or_hub_id)
     if os.path.isdir(where):
         where = str(Path(where).resolve())
-    with _lock:
-        return _load(where)
-
-
-def clear_cache() -> None:
-    _load.cache_clear()
+    return cached(("classifier", where), lambda: _load(where))

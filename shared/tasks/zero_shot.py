@@ -3,9 +3,8 @@
 The course's `pipeline("zero-shot-classification")` asks an NLI model whether the text entails
 "This example is {label}.". No NLI model exists offline here, so this task scores each label by the
 cosine similarity between the text's sentence embedding and the embedding of a hypothesis built from a
-template (e.g. "This text is about {label}."), with the encoder used exactly as sentence-transformers
-uses all-MiniLM-L6-v2: mean pooling over the last hidden states (padding masked) + L2 normalisation,
-at most 256 word pieces.
+template (e.g. "This text is about {label}."), with the encoder loaded by sentence-transformers (`SentenceTransformer(...).encode(normalize_embeddings=True)`:
+mean pooling + L2 normalisation, at most 256 word pieces).
 
 The "checkpoint" (`checkpoints/zero_shot/`, or its Hub id) is a small folder: `zero_shot_config.json`
 names the encoder by its Hub id and holds the template and the calibration fitted on the Debian-topics dev
@@ -15,18 +14,19 @@ any Hub encoder id works unchanged (the packaged copy is used for all-MiniLM-L6-
 
 - `multi_label=False`: softmax over the labels of `scale * similarity` (scores sum to 1);
 - `multi_label=True`: each label on its own, `sigmoid(scale * (similarity - offset))` in [0, 1].
+
+The module follows the task contract of `shared.tasks`.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from shared import hub
+from shared.tasks import InputError, Output, check_text, excerpt
 
 TASK = "zero_shot"
 CONFIG_NAME = "zero_shot_config.json"
@@ -42,125 +42,96 @@ TEMPLATES = [
     "This example is {}.",  # the NLI pipeline's default; reads oddly with topic nouns ("This example is games.")
     "This is a {} text.",  # reads oddly with many labels ("This is a education text.")
 ]
+MAX_INPUT_CHARS = 100_000
+MAX_MODEL_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
 MAX_LABELS = 20
 MAX_LABEL_CHARS = 100
-MAX_TEXT_CHARS = 5_000  # hard cut before tokenising; the encoder itself reads at most MAX_SEQ_LENGTH pieces
-MAX_SEQ_LENGTH = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
-
-_lock = threading.Lock()
-_cache: dict[str, tuple[dict, "Encoder"]] = {}
-_encoders: dict[tuple[str, int], "Encoder"] = {}
+_READ_CHARS = 8_192  # raw characters tokenized at most: ~8x what the window holds
 
 
 # ---------------------------------------------------------------------------------------------- input
 
 def parse_labels(labels: str | list[str] | tuple[str, ...] | None, multi_label: bool = False) -> list[str]:
-    """"sports, cooking,, Sports " -> ["sports", "cooking"]: split on commas, strip, drop empties and
-    case-insensitive duplicates (first spelling kept); ValueError when too few or too many remain."""
+    """"sports, cooking,, Sports " (or a list of strings) -> ["sports", "cooking"]: split on commas, strip, drop
+    empties and case-insensitive duplicates (first spelling kept); InputError when too few or too many remain,
+    or when `labels` is neither a string nor a list of strings."""
     if labels is None:
         labels = []
     if isinstance(labels, str):
+        if len(labels) > MAX_LABELS * (MAX_LABEL_CHARS + 2):
+            raise InputError(f"The labels take {len(labels):,} characters; give at most {MAX_LABELS} labels of at "
+                             f"most {MAX_LABEL_CHARS} characters each.")
         labels = labels.split(",")
+    elif not isinstance(labels, (list, tuple)) or not all(isinstance(x, str) for x in labels):
+        raise InputError(f"The candidate labels must be text separated by commas (or a list of texts); got "
+                         f"{excerpt(labels, 40)}.")
     out: list[str] = []
     seen: set[str] = set()
     for label in labels:
-        label = " ".join(str(label).split())
+        label = " ".join(label.split())
         if label and label.lower() not in seen:
             seen.add(label.lower())
             out.append(label)
     need = 1 if multi_label else 2
     if len(out) < need:
         if multi_label:
-            raise ValueError("Please give at least one label, e.g. \"sports, cooking, politics\".")
-        raise ValueError("Please give at least two labels separated by commas, e.g. \"sports, cooking, politics\" "
+            raise InputError("Please give at least one label, e.g. \"sports, cooking, politics\".")
+        raise InputError("Please give at least two labels separated by commas, e.g. \"sports, cooking, politics\" "
                          "(or tick multi-label to score a single label on its own).")
     if len(out) > MAX_LABELS:
-        raise ValueError(f"That is {len(out)} labels; this demo takes at most {MAX_LABELS}.")
+        raise InputError(f"That is {len(out)} labels; this demo takes at most {MAX_LABELS}.")
     too_long = [label for label in out if len(label) > MAX_LABEL_CHARS]
     if too_long:
-        raise ValueError(f"A label may have at most {MAX_LABEL_CHARS} characters; "
+        raise InputError(f"A label may have at most {MAX_LABEL_CHARS} characters; "
                          f"\"{too_long[0][:40]}...\" has {len(too_long[0])}.")
+    for label in out:
+        check_text(label, "label")  # encodable
     return out
 
 
 def check_template(template: str | None, config: dict | None = None) -> str:
     template = template or (config or {}).get("template") or DEFAULT_TEMPLATE
-    if "{}" not in template:
-        raise ValueError(f"The hypothesis template must contain {{}} where the label goes, "
-                         f"e.g. \"{DEFAULT_TEMPLATE}\"; got \"{template}\".")
-    return template
+    if not isinstance(template, str) or "{}" not in template:
+        raise InputError(f"The hypothesis template must contain {{}} where the label goes, "
+                         f"e.g. \"{DEFAULT_TEMPLATE}\"; got {excerpt(template, 40)}.")
+    return check_text(template, "template", max_chars=MAX_LABEL_CHARS * 2)
+
+
+def check(text, labels, multi_label=False, template: str | None = None) -> tuple[str, list[str], bool, str | None]:
+    """(text, labels, multi_label, template) checked, labels first (they need no model): InputError on any."""
+    if not isinstance(multi_label, bool) and multi_label not in (0, 1, None):
+        raise InputError(f"multi_label must be true or false; got {excerpt(multi_label, 20)}.")
+    labels = parse_labels(labels, multi_label=bool(multi_label))
+    text = check_text(text, empty="Please type or paste some text to classify first.").strip()
+    return text, labels, bool(multi_label), None if template is None else check_template(template)
 
 
 def hypotheses(labels: list[str], template: str = DEFAULT_TEMPLATE) -> list[str]:
     return [template.replace("{}", label) for label in labels]
 
 
-def _check_text(text: str | None) -> tuple[str, str | None]:
-    if text is None or not str(text).strip():
-        raise ValueError("Please type or paste some text to classify first.")
-    text = str(text).strip()
-    if len(text) > MAX_TEXT_CHARS:
-        return text[:MAX_TEXT_CHARS], f"{len(text):,} characters"
-    return text, None
-
-
-# -------------------------------------------------------------------------------------------- encoder
-
-class Encoder:
-    """A Hub encoder used as sentence-transformers uses it: mean pooling + L2 normalisation."""
-
-    def __init__(self, model_id: str = ENCODER, max_seq_length: int = MAX_SEQ_LENGTH):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        self.model_id = model_id
-        self.max_seq_length = max_seq_length
-        path = hub.base_model_path(model_id)
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path, use_safetensors=True).eval()
-        self._torch = torch
-
-    def embed(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """(len(texts), hidden) float32 unit vectors; texts are batched by length, returned in input order."""
-        torch = self._torch
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
-        starts = range(0, len(texts), batch_size)
-        if progress:
-            from tqdm.auto import tqdm
-
-            starts = tqdm(starts, desc="embedding", unit="batch")
-        with torch.inference_mode():
-            for start in starts:
-                idx = order[start:start + batch_size]
-                enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                     max_length=self.max_seq_length, return_tensors="pt")
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[idx] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
-        return out
-
-    def fit_text(self, text: str) -> tuple[str, int | None]:
-        """`text` cut to what the encoder reads, and how many characters that is when it had to cut."""
-        keep = self.max_seq_length - 2  # [CLS] and [SEP]
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
-                             max_length=keep + 1)
-        if len(enc["input_ids"]) <= keep:
-            return text, None
-        end = enc["offset_mapping"][keep - 1][1]
-        return text[:end], end
-
-
-def get_encoder(model_id: str = ENCODER, max_seq_length: int = MAX_SEQ_LENGTH) -> Encoder:
-    key = (model_id, max_seq_length)
-    with _lock:
-        if key not in _encoders:
-            _encoders[key] = Encoder(model_id, max_seq_length)
-        return _encoders[key]
-
-
 # ---------------------------------------------------------------------------------------------- model
+
+def get_encoder(model_id: str = ENCODER, max_seq_length: int = MAX_MODEL_TOKENS):
+    """A sentence-transformers encoder for a Hub id (the packaged copy of all-MiniLM-L6-v2 offline), once per
+    process."""
+    from shared import modeling
+
+    def build():
+        from sentence_transformers import SentenceTransformer
+
+        encoder = SentenceTransformer(hub.base_model_path(model_id), device="cpu")
+        encoder.max_seq_length = max_seq_length
+        return encoder.eval()
+
+    return modeling.cached(("sentence-transformer", model_id, max_seq_length), build)
+
+
+def embed(encoder, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    """(len(texts), hidden) float32 unit vectors: mean pooling + L2 normalisation, in input order."""
+    return encoder.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
+                          normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+
 
 def read_config(where: str) -> dict:
     """The zero_shot_config.json of a local folder or of a Hub repo."""
@@ -176,18 +147,13 @@ def read_config(where: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def load(model: str | None = None) -> tuple[dict, Encoder]:
+def load(model: str | None = None) -> tuple[dict, object]:
     """(config, encoder) for the resolved checkpoint, loaded once per process."""
+    from shared import modeling
+
     where = hub.resolve(TASK, model)
-    with _lock:
-        cached = _cache.get(where)
-    if cached:
-        return cached
-    config = read_config(where)
-    encoder = get_encoder(config.get("encoder", ENCODER), int(config.get("max_seq_length", MAX_SEQ_LENGTH)))
-    with _lock:
-        _cache[where] = (config, encoder)
-    return config, encoder
+    config = modeling.cached(("zero-shot-config", where), lambda: read_config(where))
+    return config, get_encoder(config.get("encoder", ENCODER), int(config.get("max_seq_length", MAX_MODEL_TOKENS)))
 
 
 # -------------------------------------------------------------------------------------------- scoring
@@ -211,29 +177,30 @@ def scores_from_similarities(similarities: np.ndarray, config: dict, multi_label
     return softmax(float(config.get("single_label", {}).get("scale", 20.0)) * s)
 
 
-def prepare(text: str | None, model: str | None = None) -> tuple[str, str | None]:
-    """The text the model will read, and a sentence saying so when it had to be shortened."""
-    text, cut_chars = _check_text(text)
-    _, encoder = load(model)
-    fitted, kept = encoder.fit_text(text)
-    if cut_chars or kept is not None:
-        total = cut_chars or f"{len(text):,} characters"
-        return fitted, (f"This text is long ({total}): the model reads at most {encoder.max_seq_length} word "
-                        f"pieces, so only its first {len(fitted):,} characters were classified.")
-    return fitted, None
+def fit_text(tokenizer, text: str, max_seq_length: int) -> str:
+    """`text` cut to what the encoder reads ([CLS] + max_seq_length - 2 pieces + [SEP])."""
+    keep = max_seq_length - 2
+    enc = tokenizer(text[:_READ_CHARS], add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+                    max_length=keep + 1)
+    if len(enc["input_ids"]) <= keep:
+        return text[:_READ_CHARS]
+    return text[:enc["offset_mapping"][keep - 1][1]]
 
 
-def classify(text: str, labels: str | list[str], multi_label: bool = False, template: str | None = None,
-             model: str | None = None) -> dict[str, float]:
-    """{label: score} sorted from most to least likely (see module docstring for what the scores mean)."""
-    labels = parse_labels(labels, multi_label=multi_label)
-    text, note = prepare(text, model)
-    if note:
-        warnings.warn(note, stacklevel=2)
+def predict(text: str, labels: str | list[str], multi_label: bool = False, template: str | None = None,
+            model: str | None = None) -> Output:
+    """{label: score} sorted from most to least likely (see module docstring for what the scores mean), with a
+    notice when the text was longer than the model reads."""
+    text, labels, multi_label, template = check(text, labels, multi_label, template)
     config, encoder = load(model)
     template = check_template(template, config)
-    vectors = encoder.embed([text, *hypotheses(labels, template)])  # text + all hypotheses in one batch
-    sims = vectors[1:] @ vectors[0]
-    scores = scores_from_similarities(sims, config, multi_label=multi_label)
-    ranked = sorted(zip(labels, scores.tolist()), key=lambda kv: kv[1], reverse=True)
-    return {label: float(score) for label, score in ranked}
+    out = Output()
+    read = fit_text(encoder.tokenizer, text, encoder.max_seq_length)
+    if len(read) < len(text):
+        out.notices.append(f"This text is long ({len(text):,} characters): the model reads at most "
+                           f"{encoder.max_seq_length} word pieces, so only its first {len(read):,} characters "
+                           "were classified.")
+    vectors = embed(encoder, [read, *hypotheses(labels, template)])  # text + all hypotheses in one batch
+    scores = scores_from_similarities(vectors[1:] @ vectors[0], config, multi_label=multi_label)
+    out.value = dict(sorted(zip(labels, map(float, scores)), key=lambda kv: kv[1], reverse=True))
+    return out
