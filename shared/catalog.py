@@ -1,52 +1,223 @@
-"""Every demo of the suite, in tab order: one place that the suite, the headers, deploy and the tests read."""
+"""Every demo of the suite, in tab order: one place that the suite, the headers, the interface texts in each
+language, the code snippets, deploy, the README table and the catalog-driven tests read.
+
+Interface texts live here in English and Simplified Chinese (`translations()`, served with `gr.I18n`; the
+browser's locale chooses, English by default). A Space asks for them by key with `shared.ui.t("<space>.<key>")`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
+
+LANGUAGES = ("en", "zh-CN")
+COURSE_URL = "https://huggingface.co/learn/course/{lang}/chapter{chapter}/{section}"
+
+
+@dataclass(frozen=True)
+class L:
+    """One interface string in both languages."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)
 class Demo:
     space: str  # folder under spaces/
-    title: str
     emoji: str
-    chapter: str  # the course chapter it shows
-    blurb: str
-    tasks: tuple[str, ...] = ()  # checkpoints/<task> folders it loads (deploy ships exactly these)
-    short: str = ""  # the suite's tab label when the title is too long for one row of tabs
+    section: str  # the course section it shows, "1.3" (linked as chapter1/3)
+    title: L
+    chapter: L  # the section's title
+    blurb: L
+    short: L | None = None  # the suite's tab label when the title is too long for one row of tabs
+    tasks: tuple[str, ...] = ()  # shared.tasks modules it serves (warmed up at start)
+    checkpoints: tuple[str, ...] = ()  # checkpoints/<name> folders it loads (deploy ships exactly these)
+    texts: dict[str, L] = field(default_factory=dict)  # its components' labels, buttons, captions
+    code: str = ""  # the course's few lines that do what the demo does, on this checkpoint; ends in an expression
+    example: tuple = ()  # the inputs of `code` and of the client call of /predict
 
     @property
     def tab(self) -> str:
-        return f"{self.emoji} {self.short or self.title}"
+        return f"{self.emoji} {(self.short or self.title).en}"
 
+    def chapter_url(self, lang: str = "en") -> str:
+        chapter, section = self.section.split(".") if "." in self.section else (self.section, "1")
+        return COURSE_URL.format(lang=lang, chapter=chapter, section=section)
+
+    def client_code(self, api_name: str = "/predict") -> str:
+        """The gradio_client call of this Space's /predict on `example` (files by name, sent with handle_file)."""
+        args = ", ".join(f'handle_file("{a.name}")' if isinstance(a, File) else repr(a) for a in self.example)
+        files = any(isinstance(a, File) for a in self.example)
+        return (f"from gradio_client import Client{', handle_file' if files else ''}\n\n"
+                f'client = Client("http://127.0.0.1:7860/")  # or "USER/SPACE" once deployed\n'
+                f'client.predict({args}, api_name="{api_name}")')
+
+
+@dataclass(frozen=True)
+class File:
+    """An example input that is a file (the tests write it: see tests/test_snippets.py)."""
+
+    name: str
+
+
+HUB = "nlp-course-live"  # shared.hub.HUB_NAMESPACE's default; snippets name the published checkpoints
+
+COMMON = {
+    "common.submit": L("Submit", "提交"),
+    "common.clear": L("Clear", "清除"),
+    "common.examples": L("Examples", "示例"),
+    "common.code": L("Code: the course's lines on this checkpoint, and this Space's API",
+                     "代码：课程中的几行代码（用于本检查点），以及本 Space 的 API"),
+    "common.code.course": L("The course's code", "课程代码"),
+    "common.code.client": L("Call this Space from Python", "用 Python 调用本 Space"),
+    "common.model": L("Model", "模型"),
+    "common.base": L("base", "基座"),
+    "common.no_model": L("not available", "不可用"),
+    "suite.title": L("# 🤗 The Hugging Face NLP course, live", "# 🤗 Hugging Face NLP 课程，在线演示"),
+    "suite.intro": L("Each tab is one Space of the course, running here on a checkpoint this project trained. "
+                     "Run one alone with `cd spaces/<name> && python app.py`.",
+                     "每个标签页都是课程中的一个 Space，运行在本项目自己训练的检查点上。"
+                     "单独运行某一个：`cd spaces/<name> && python app.py`。"),
+    "chapter.prefix": L("Course chapter {section}", "课程第 {section} 节"),
+}
 
 DEMOS: list[Demo] = [
-    Demo("sentiment", "Sentiment analysis", "🎭",
-         "Chapter 1.3, Transformers: what can they do? (pipeline('sentiment-analysis'))",
-         "Type a sentence and get the probability that it is positive or negative, from a small model "
-         "fine-tuned here on Rotten Tomatoes review snippets.", tasks=("sentiment",), short="Sentiment"),
-    Demo("zero-shot", "Zero-shot classification", "🏷️",
-         "Chapter 1.3, Transformers: what can they do? (pipeline('zero-shot-classification'))",
-         "Type a text and any labels you like: each label is scored by how close the text's sentence embedding "
-         "is to the hypothesis \"This text is about {label}.\", with no training on those labels.",
-         tasks=("zero_shot",), short="Zero-shot"),
-    Demo("pair-classification", "Sentence pairs (fine-tuning, ch3)", "🔗",
-         "Chapter 3, Fine-tuning a pretrained model",
-         "Type a question and a sentence: does the sentence contain the answer? A small encoder fine-tuned "
-         "here, as in chapter 3, on question/sentence pairs rebuilt from SQuAD (QNLI-style).",
-         tasks=("pair_classification",), short="Sentence pairs"),
-    Demo("hello-world", "Hello world", "👋", "Chapter 9.2, Building your first demo",
-         "A function, a textbox and a slider become a web app with `gr.Interface`."),
-    Demo("flip", "Flip text and images", "🔁", "Chapter 9.7, Introduction to Gradio Blocks",
-         "Two `gr.Tab`s in one Blocks app: reverse a text, mirror an image.", short="Flip"),
-    Demo("reverse-audio", "Reverse audio", "🎙️", "Chapter 9.3, Understanding the Interface class",
-         "Record or upload a clip and hear it backwards."),
-    Demo("generate-tone", "Generate a tone", "🎵", "Chapter 9.3, Understanding the Interface class",
-         "Pick a note, an octave and a duration; get a sine wave back.", short="Tone"),
-    Demo("update-component", "Update component properties", "🧩", "Chapter 9.7, Introduction to Gradio Blocks",
-         "A radio button changes another component's `lines` and `visible` with `gr.update`.", short="Update a component"),
-    Demo("chat-state", "State: a tiny chatbot", "💬", "Chapter 9.6, Advanced Interface features",
-         "`gr.State` keeps each visitor's conversation between calls.", short="State"),
+    Demo("sentiment", "🎭", "1.3", L("Sentiment analysis", "情感分析"),
+         L("Transformers, what can they do?", "Transformers 能做什么？"),
+         L("Type a sentence and get the probability that it is positive or negative, from a small model "
+           "fine-tuned here on Rotten Tomatoes review snippets.",
+           "输入一句话，得到它是正面还是负面的概率。模型是本项目在烂番茄影评片段上微调的小模型。"),
+         short=L("Sentiment", "情感"), tasks=("sentiment",), checkpoints=("sentiment",),
+         texts={"text": L("Text", "文本"),
+                "placeholder": L("Type a sentence, e.g. a movie review", "输入一句话，例如一条影评"),
+                "info": L("The model reads the first 256 word pieces (roughly 1,000 characters); longer texts are "
+                          "truncated and you are told so.",
+                          "模型只读取前 256 个词片（约 1,000 个字符）；更长的文本会被截断，并会提示你。"),
+                "button": L("Classify", "分类"),
+                "label": L("Sentiment", "情感")},
+         code=f'from transformers import pipeline\n\nclassifier = pipeline("sentiment-analysis", '
+              f'model="{HUB}/minilm-sentiment-rotten-tomatoes")\nclassifier("A masterpiece of quiet tension.")',
+         example=("A masterpiece of quiet tension.",)),
+    Demo("zero-shot", "🏷️", "1.3", L("Zero-shot classification", "零样本分类"),
+         L("Transformers, what can they do?", "Transformers 能做什么？"),
+         L("Type a text and any labels you like: each label is scored by how close the text's sentence embedding "
+           "is to the hypothesis \"This text is about {label}.\", with no training on those labels.",
+           "输入一段文本和任意标签：每个标签的得分取决于文本的句向量与假设句“This text is about {label}.”"
+           "的接近程度，无需针对这些标签训练。"),
+         short=L("Zero-shot", "零样本"), tasks=("zero_shot",), checkpoints=("zero_shot",),
+         texts={"text": L("Text", "文本"),
+                "placeholder": L("A sentence or a paragraph to classify", "要分类的一句话或一段文字"),
+                "info": L("The model reads the first 256 word pieces (about 1,000 characters).",
+                          "模型只读取前 256 个词片（约 1,000 个字符）。"),
+                "labels": L("Candidate labels", "候选标签"),
+                "labels_info": L("Comma-separated, up to 20.", "用逗号分隔，最多 20 个。"),
+                "multi": L("Multi-label (score each label on its own instead of sharing 100% among them)",
+                           "多标签（每个标签单独打分，而不是共享 100%）"),
+                "scores": L("Scores", "得分")},
+         # the course's pipeline("zero-shot-classification") needs an NLI model; this Space scores labels by
+         # sentence-embedding similarity, with the template and calibration its checkpoint holds
+         code='import json, numpy as np\nfrom huggingface_hub import hf_hub_download\nfrom transformers import pipeline\n\n'
+              'extractor = pipeline("feature-extraction", model="sentence-transformers/all-MiniLM-L6-v2")\n'
+              f'config = json.load(open(hf_hub_download("{HUB}/minilm-zero-shot", "zero_shot_config.json")))\n\n'
+              'def embed(text):  # mean pooling + L2 norm, as sentence-transformers does\n'
+              '    v = np.mean(extractor(text, truncation=True, max_length=256)[0], axis=0)\n'
+              '    return v / np.linalg.norm(v)\n\n'
+              'text, labels = "The striker scored twice and the home side lifted the cup.", '
+              '["sports", "cooking", "politics"]\n'
+              'sims = np.array([embed(config["template"].format(label)) @ embed(text) for label in labels])\n'
+              'scores = np.exp(config["single_label"]["scale"] * sims)\n'
+              'dict(zip(labels, scores / scores.sum()))',
+         example=("The striker scored twice and the home side lifted the cup.", "sports, cooking, politics",
+                  False)),
+    Demo("pair-classification", "🔗", "3.1", L("Sentence pairs (fine-tuning, ch3)", "句子对（第 3 章：微调）"),
+         L("Fine-tuning a pretrained model", "微调一个预训练模型"),
+         L("Type a question and a sentence: does the sentence contain the answer? A small encoder fine-tuned "
+           "here, as in chapter 3, on question/sentence pairs rebuilt from SQuAD (QNLI-style).",
+           "输入一个问题和一句话：这句话包含答案吗？一个小型编码器，按第 3 章的方法，在由 SQuAD 重建的"
+           "问题/句子对（QNLI 风格）上微调。"),
+         short=L("Sentence pairs", "句子对"), tasks=("pair_classification",), checkpoints=("pair_classification",),
+         texts={"question": L("Question (first text)", "问题（第一段文本）"),
+                "sentence": L("Sentence (second text)", "句子（第二段文本）"),
+                "label": L("Does the sentence contain the answer?", "这句话包含答案吗？"),
+                "note": L("The model reads at most 128 tokens per pair; `entailment` means the sentence contains "
+                          "the answer.", "模型每对最多读取 128 个词元；`entailment` 表示这句话包含答案。")},
+         code=f'from transformers import pipeline\n\nclassifier = pipeline("text-classification", '
+              f'model="{HUB}/minilm-pair-classification")\n'
+              'classifier({"text": "Who wrote Hamlet?", '
+              '"text_pair": "Hamlet is a tragedy written by William Shakespeare."})',
+         example=("Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare.")),
+    Demo("hello-world", "👋", "9.2", L("Hello world", "你好，世界"),
+         L("Building your first demo", "构建你的第一个演示"),
+         L("A function, a textbox and a slider become a web app with `gr.Interface`.",
+           "一个函数、一个文本框和一个滑块，用 `gr.Interface` 变成一个网页应用。"),
+         texts={"name": L("Name", "名字"), "placeholder": L("Your name", "你的名字"),
+                "intensity": L("Intensity", "强度"), "greeting": L("Greeting", "问候")},
+         code='def greet(name, intensity):\n    return "Hello, " + name + "!" * int(intensity)\n\ngreet("Ada", 3)',
+         example=("Ada", 3)),
+    Demo("flip", "🔁", "9.7", L("Flip text and images", "翻转文本和图片"),
+         L("Introduction to Gradio Blocks", "Gradio Blocks 简介"),
+         L("Two `gr.Tab`s in one Blocks app: reverse a text, mirror an image.",
+           "一个 Blocks 应用里的两个 `gr.Tab`：反转文本，镜像图片。"),
+         short=L("Flip", "翻转"),
+         texts={"tab_text": L("Flip text", "翻转文本"), "tab_image": L("Flip image", "翻转图片"),
+                "text": L("Text", "文本"), "flipped": L("Flipped", "翻转结果"), "button": L("Flip", "翻转"),
+                "image": L("Image", "图片"), "mirrored": L("Mirrored", "镜像结果")},
+         code='def flip_text(x):\n    return x[::-1]\n\nflip_text("stressed")', example=("stressed",)),
+    Demo("reverse-audio", "🎙️", "9.3", L("Reverse audio", "倒放音频"),
+         L("Understanding the Interface class", "理解 Interface 类"),
+         L("Record or upload a clip and hear it backwards.", "录制或上传一段音频，倒着听。"),
+         texts={"input": L("Speak here or upload a clip (at most 60 s: WAV, FLAC, OGG or MP3)",
+                           "在这里说话或上传音频（最长 60 秒：WAV、FLAC、OGG 或 MP3）"),
+                "output": L("Reversed", "倒放结果")},
+         code='import numpy as np, soundfile as sf\n\ndef reverse_audio(audio):\n    sr, data = audio\n'
+              '    return (sr, np.flipud(data))\n\ndata, sr = sf.read("clip.wav", dtype="int16")\n'
+              'reverse_audio((sr, data))',
+         example=(File("clip.wav"),)),
+    Demo("generate-tone", "🎵", "9.3", L("Generate a tone", "生成音调"),
+         L("Understanding the Interface class", "理解 Interface 类"),
+         L("Pick a note, an octave and a duration; get a sine wave back.", "选择音符、八度和时长，得到一段正弦波。"),
+         short=L("Tone", "音调"),
+         texts={"note": L("Note", "音符"), "octave": L("Octave", "八度"),
+                "duration": L("Duration in seconds (at most 10)", "时长（秒，最多 10）"), "tone": L("Tone", "音调")},
+         code='import numpy as np\n\nnotes = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]\n\n'
+              'def generate_tone(note, octave, duration):\n    sr = 48000\n'
+              '    a4_freq, tones_from_a4 = 440, 12 * (octave - 4) + (note - 9)\n'
+              '    frequency = a4_freq * 2 ** (tones_from_a4 / 12)\n'
+              '    duration = int(duration * sr)\n    audio = np.linspace(0, duration / sr, duration, endpoint=False)\n'
+              '    audio = (20000 * np.sin(audio * (2 * np.pi * frequency))).astype(np.int16)\n'
+              '    return sr, audio\n\ngenerate_tone(notes.index("A"), 4, 1)',
+         example=("A", 4, 1)),
+    Demo("update-component", "🧩", "9.7", L("Update component properties", "更新组件属性"),
+         L("Introduction to Gradio Blocks", "Gradio Blocks 简介"),
+         L("A radio button changes another component's `lines` and `visible` with `gr.update`.",
+           "一个单选按钮通过 `gr.update` 改变另一个组件的 `lines` 和 `visible`。"),
+         short=L("Update a component", "更新组件"),
+         texts={"radio": L("What kind of essay would you like to write?", "你想写什么样的文章？"),
+                "essay": L("Essay", "文章")},
+         code='import gradio as gr\n\ndef change_textbox(choice):\n    if choice == "short":\n'
+              '        return gr.update(lines=2, visible=True)\n    elif choice == "long":\n'
+              '        return gr.update(lines=8, visible=True)\n    else:\n        return gr.update(visible=False)\n\n'
+              'change_textbox("long")',
+         example=("long",)),
+    Demo("chat-state", "💬", "9.6", L("State: a tiny chatbot", "状态：一个迷你聊天机器人"),
+         L("Advanced Interface features", "Interface 的高级功能"),
+         L("`gr.State` keeps each visitor's conversation between calls.", "`gr.State` 在多次调用之间保存每位访客的对话。"),
+         short=L("State", "状态"),
+         texts={"chatbot": L("Conversation", "对话"), "message": L("Message", "消息"),
+                "placeholder": L('Try "How are you?", "Where is it?" or "How many apples?"',
+                                 '试试 "How are you?"、"Where is it?" 或 "How many apples?"'),
+                "send": L("Send", "发送")},
+         code='import random\n\ndef chat(message, history):\n    history = history or []\n'
+              '    if message.startswith("How many"):\n        response = random.randint(1, 10)\n'
+              '    elif message.startswith("How"):\n        response = random.choice(["Great", "Good", "Okay", "Bad"])\n'
+              '    elif message.startswith("Where"):\n        response = random.choice(["Here", "There", "Somewhere"])\n'
+              '    else:\n        response = "I don\'t know"\n    history.append((message, response))\n'
+              '    return history, history\n\nchat("What is this?", [])',
+         example=("What is this?",)),
 ]
 
 BY_SPACE = {d.space: d for d in DEMOS}
@@ -59,20 +230,50 @@ def get(space: str) -> Demo:
         raise KeyError(f"unknown demo '{space}'; known: {', '.join(BY_SPACE)}") from None
 
 
-def load_app(space: str):
-    """Import spaces/<space>/app.py (the Space's own file, as Spaces runs it) and return the module."""
-    import importlib.util
-    import sys
+def model_line(checkpoint: str, lang: str = "en") -> str:
+    """'Model: `checkpoints/x` · base `id` · <headline metric>', read from the checkpoint's card."""
+    import os
 
-    from shared.hub import REPO_ROOT
+    from shared.cards import card_summary
+    from shared.hub import CheckpointNotFound, resolve
 
-    path = REPO_ROOT / "spaces" / space / "app.py"
-    name = f"space_app_{space.replace('-', '_')}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    word = COMMON["common.model"].get(lang)
+    try:
+        where = resolve(checkpoint)
+    except CheckpointNotFound as e:
+        return f"{word}: {COMMON['common.no_model'].get(lang)} ({e})"
+    info = card_summary(where)
+    parts = [f"{word}: `{f'checkpoints/{os.path.basename(where)}' if os.path.isdir(where) else where}`"]
+    if info.get("base_model"):
+        parts.append(f"{COMMON['common.base'].get(lang)} `{info['base_model']}`")
+    if info.get("headline"):
+        parts.append(info["headline"])
+    return " · ".join(parts)
+
+
+def header(d: Demo, lang: str) -> str:
+    """The Markdown at the top of a Space: title, linked course section, blurb, model line(s)."""
+    section = COMMON["chapter.prefix"].get(lang).format(section=d.section)
+    lines = [f"### {d.emoji} {d.title.get(lang)}",
+             f"*[{section}: {d.chapter.get(lang)}]({d.chapter_url(lang)})* {d.blurb.get(lang)}"]
+    lines += [model_line(c, lang) for c in d.checkpoints]
+    return "\n\n".join(lines)
+
+
+@functools.cache
+def translations() -> dict[str, dict[str, str]]:
+    """{"en": {key: text}, "zh-CN": {...}} for gr.I18n: the common strings, and per demo its title, tab,
+    header (with the model line read from its card) and its components' texts."""
+    out: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        table = out[lang]
+        table.update({k: v.get(lang) for k, v in COMMON.items()})
+        for d in DEMOS:
+            table[f"{d.space}.title"] = d.title.get(lang)
+            table[f"{d.space}.tab"] = f"{d.emoji} {(d.short or d.title).get(lang)}"
+            table[f"{d.space}.header"] = header(d, lang)
+            table.update({f"{d.space}.{k}": v.get(lang) for k, v in d.texts.items()})
+    return out
 
 
 def markdown_table() -> str:
@@ -83,12 +284,12 @@ def markdown_table() -> str:
     rows = ["| Space | Course chapter | Model | Metric on its card |", "|---|---|---|---|"]
     for d in DEMOS:
         models, metrics = [], []
-        for task in d.tasks:
-            info = card_summary(CHECKPOINTS_DIR / task)
-            models.append(f"[`checkpoints/{task}`](checkpoints/{task}/README.md) on `{info.get('base_model', '?')}`")
+        for c in d.checkpoints:
+            info = card_summary(CHECKPOINTS_DIR / c)
+            models.append(f"[`checkpoints/{c}`](checkpoints/{c}/README.md) on `{info.get('base_model', '?')}`")
             metrics.append(info.get("headline", "no card"))
-        rows.append(f"| [{d.emoji} {d.title}](spaces/{d.space}) | {d.chapter} | {'; '.join(models) or 'no model'} "
-                    f"| {'; '.join(metrics) or 'n/a'} |")
+        rows.append(f"| [{d.emoji} {d.title.en}](spaces/{d.space}) | [{d.section}, {d.chapter.en}]({d.chapter_url()}) "
+                    f"| {'; '.join(models) or 'no model'} | {'; '.join(metrics) or 'n/a'} |")
     return "\n".join(rows)
 
 

@@ -1,4 +1,7 @@
-"""The few Gradio helpers every Space shares: error display, the header text, and launching."""
+"""The few Gradio helpers every Space shares: input components that hand the task what was sent, the wrappers
+that turn a task's answer into Gradio outputs (InputError -> gr.Error, notices -> gr.Warning), the header, the
+interface texts in each language, and launching with bounded uploads.
+"""
 
 from __future__ import annotations
 
@@ -8,58 +11,160 @@ import inspect
 import os
 import sys
 import threading
+import traceback
+import types
 from collections.abc import Iterable
 
 import gradio as gr
 
 from shared import catalog
-from shared.cards import card_summary
-from shared.hub import CheckpointNotFound, is_offline, resolve
+from shared.hub import CheckpointNotFound, is_offline
+from shared.tasks import Output, excerpt
+
+MAX_FILE_SIZE = "25mb"  # every upload, every Space: checked by Gradio before the file reaches a function
+CACHE_CLEANUP = (3600, 3600)  # uploads and outputs older than an hour are deleted, every hour
+NOTICE_MARK = "⚠️ "
 
 
-def user_errors(fn):
-    """Show a task's ValueError (bad input) or a missing checkpoint as a gr.Error message, not a traceback."""
+# ---------------------------------------------------------------------------------------------- texts
+
+I18N = gr.I18n(**catalog.translations())
+
+
+def t(key: str):
+    """A translated interface string (English or Simplified Chinese, chosen by the browser's locale)."""
+    if key not in catalog.translations()["en"]:
+        raise KeyError(f"no interface text '{key}' in shared/catalog.py")
+    return I18N(key)
+
+
+def header(space: str) -> gr.Markdown:
+    """The Space's title, course chapter (linked, in the reader's language), blurb and model line."""
+    return gr.Markdown(t(f"{space}.header"))
+
+
+def code_section(space: str) -> gr.Accordion:
+    """A collapsed section with the course's lines that do what the Space does on its checkpoint, and the
+    gradio_client call of its /predict (both from the catalog, both run by tests/test_snippets.py)."""
+    d = catalog.get(space)
+    with gr.Accordion(t("common.code"), open=False) as section:
+        gr.Code(d.code, language="python", label=t("common.code.course"), interactive=False)
+        gr.Code(d.client_code(), language="python", label=t("common.code.client"), interactive=False)
+    return section
+
+
+# ----------------------------------------------------------------------------------------- components
+
+# Gradio's own preprocessing would turn a number or a list sent to a Textbox into its str(), and decode an
+# uploaded image or audio file (with ffmpeg for audio) before the task could check it. These inputs hand the
+# function what was sent, and the task's check comes first. (Instance attributes, not subclasses: Gradio writes a
+# .pyi stub next to the module of every component subclass.)
+
+def _as_sent(payload):
+    return payload
+
+
+def _path(payload):
+    return None if payload is None else payload.path
+
+
+def textbox(**kwargs) -> gr.Textbox:
+    """A gr.Textbox whose value reaches the function as sent: a number or a list stays one, for `check` to refuse."""
+    box = gr.Textbox(**kwargs)
+    box.preprocess = _as_sent
+    return box
+
+
+def image_file(**kwargs) -> gr.Image:
+    """A gr.Image whose upload reaches the function as a file path, undecoded: the task checks the header first."""
+    image = gr.Image(type="filepath", **kwargs)
+    image.preprocess = _path
+    return image
+
+
+def audio_file(**kwargs) -> gr.Audio:
+    """A gr.Audio whose upload reaches the function as a file path: the task reads it with soundfile (WAV, FLAC,
+    OGG, MP3; no ffmpeg) after checking its header."""
+    audio = gr.Audio(type="filepath", **kwargs)
+    audio.preprocess = _path
+    return audio
+
+
+# ------------------------------------------------------------------------------------------- wrappers
+
+def _unexpected(fn, e: Exception, args) -> gr.Error:
+    """A bug, not bad input: one log line with the traceback and at most a short excerpt of the input."""
+    shown = ", ".join(excerpt(a, 40) for a in args)
+    print(f"{getattr(fn, '__name__', fn)} failed on ({shown}): {type(e).__name__}: {excerpt(str(e), 200)}\n"
+          + "".join(traceback.format_tb(e.__traceback__)[-3:]), file=sys.stderr, flush=True)
+    return gr.Error(f"Something went wrong on this input ({type(e).__name__}); please try another one.")
+
+
+def _show(result):
+    if isinstance(result, Output):
+        for notice in result.notices:
+            gr.Warning(notice)
+        return result.value
+    return result
+
+
+def endpoint(fn):
+    """Wrap a task function for an event: bad input (ValueError, a missing checkpoint) becomes a gr.Error with the
+    task's sentence; an `Output`'s notices become gr.Warning toasts and its value the output; anything else that
+    goes wrong is logged in one short entry and shown as a plain message, never a traceback."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             try:
-                yield from fn(*args, **kwargs)
+                for result in fn(*args, **kwargs):
+                    yield _show(result)
+            except gr.Error:
+                raise
             except (ValueError, CheckpointNotFound) as e:
-                raise gr.Error(str(e)) from e
+                raise gr.Error(str(e)) from None
+            except Exception as e:  # noqa: BLE001
+                raise _unexpected(fn, e, args) from None
         return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            return _show(fn(*args, **kwargs))
+        except gr.Error:
+            raise
         except (ValueError, CheckpointNotFound) as e:
-            raise gr.Error(str(e)) from e
+            raise gr.Error(str(e)) from None
+        except Exception as e:  # noqa: BLE001
+            raise _unexpected(fn, e, args) from None
     return wrapper
 
 
-def model_line(task: str) -> str:
-    """'Model: <where> · base <id> · <headline metric>', read from the checkpoint's card."""
-    try:
-        where = resolve(task)
-    except CheckpointNotFound as e:
-        return f"Model: not available ({e})"
-    info = card_summary(where)
-    shown = f"checkpoints/{os.path.basename(where)}" if os.path.isdir(where) else where
-    parts = [f"Model: `{shown}`"]
-    if info.get("base_model"):
-        parts.append(f"base `{info['base_model']}`")
-    if info.get("headline"):
-        parts.append(info["headline"])
-    return " · ".join(parts)
+def batched_endpoint(predict_batch):
+    """Wrap a task's `predict_batch` for a `batch=True` event with outputs (value, notice): requests from
+    different visitors share one call, so one bad input must not fail the others. Each gets its value and a
+    notice line (the error, or what was cut); a gr.Error only when every input of the call is bad (a lone
+    request)."""
+    def wrapper(inputs: list):
+        outputs = endpoint(predict_batch)(inputs)
+        if all(o.error for o in outputs):
+            raise gr.Error(outputs[0].error)
+        values = [o.value for o in outputs]
+        notices = [NOTICE_MARK + o.error if o.error else "\n\n".join(NOTICE_MARK + n for n in o.notices)
+                   for o in outputs]
+        return values, notices
+
+    wrapper.__name__ = predict_batch.__name__  # not functools.wraps: Gradio reads the signature for its inputs
+    return wrapper
 
 
-def header(space: str) -> str:
-    """Markdown shown at the top of a Space (and so under its tab in the suite)."""
-    d = catalog.get(space)
-    lines = [f"### {d.emoji} {d.title}", f"*{d.chapter}.* {d.blurb}"]
-    lines += [model_line(task) for task in d.tasks]
-    return "\n\n".join(lines)
+def pop_notice(notice: str) -> None:
+    """Show a batched event's notice as a gr.Warning toast too (chain with `.success(pop_notice, notice)`)."""
+    if notice:
+        for line in notice.split("\n\n"):
+            gr.Warning(line.removeprefix(NOTICE_MARK))
 
+
+# --------------------------------------------------------------------------------------------- launch
 
 def share_requested(argv: list[str] | None = None) -> bool:
     argv = sys.argv[1:] if argv is None else argv
@@ -86,38 +191,41 @@ def warm_up(tasks: Iterable[str]) -> threading.Thread:
     return thread
 
 
-def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str] = (), **kwargs):
-    """`demo.launch()` plus `--share` / GRADIO_SHARE=1 that degrades to one line when no link can be made.
+def harden(demo: gr.Blocks) -> gr.Blocks:
+    """What every served app gets, alone or in the suite: the upload cache cleaned hourly, and a request with too
+    few inputs answered with a sentence (Gradio's own message is for developers, hidden from users, and echoes
+    every input it got into the log)."""
+    demo.delete_cache = demo.delete_cache or CACHE_CLEANUP
 
-    The local server is always started first; the models of the `warm` tasks then load in the background
-    (`warm_up`), and the public tunnel is attempted: on failure one line explains why while the local server
-    keeps serving.
-    """
+    def validate_inputs(self, block_fn, inputs):
+        if len(inputs) < len(block_fn.inputs):
+            names = ", ".join(str(getattr(b, "label", None) or b.get_block_name()) for b in block_fn.inputs)
+            raise gr.Error(f"This endpoint takes {len(block_fn.inputs)} inputs ({names}); it got {len(inputs)}.")
+
+    demo.validate_inputs = types.MethodType(validate_inputs, demo)
+    return demo
+
+
+def launch_kwargs(**kwargs) -> dict:
+    """The launch() arguments every app gets: translations, the upload cap; the caller's win."""
+    return {"i18n": I18N, "max_file_size": MAX_FILE_SIZE, **kwargs}
+
+
+def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str] = (), **kwargs):
+    """`demo.launch()` with the project's settings (`launch_kwargs`, `harden`), models warmed in the background,
+    and `--share` / GRADIO_SHARE=1: Gradio makes the link, and keeps serving locally with one line when it
+    can't; with HF_HUB_OFFLINE set nothing is tried and one line says so."""
     share = share_requested(argv)
-    os.environ.pop("GRADIO_SHARE", None)  # we make the tunnel ourselves, after the local server is up
+    os.environ.pop("GRADIO_SHARE", None)
+    if share and is_offline():
+        print("No share link: HF_HUB_OFFLINE is set, so nothing leaves this machine; serving locally only.",
+              flush=True)
+        share = False
     # Gradio 6 recomputes its API-page statistics with pandas after every event, over up to 10,000 past
     # events (about 7 ms of CPU per event once the history is full). Every 100 events is enough.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
-    demo.launch(share=False, prevent_thread_lock=True, **kwargs)
+    harden(demo)
+    demo.launch(share=share, prevent_thread_lock=True, **launch_kwargs(**kwargs))
     if warm:
         warm_up(warm)
-    if share:
-        _try_share(demo)
     demo.block_thread()
-
-
-def _try_share(demo: gr.Blocks) -> None:
-    if is_offline():
-        print(f"No share link: HF_HUB_OFFLINE is set, so nothing leaves this machine; "
-              f"still serving on {demo.local_url}", flush=True)
-        return
-    try:
-        from gradio import networking
-
-        demo.share_url = networking.setup_tunnel(demo.server_name, demo.server_port, demo.share_token,
-                                                 demo.share_server_address, demo.share_server_tls_certificate)
-        demo.share = True
-        print(f"* Running on public URL: {demo.share_url}", flush=True)
-    except Exception as e:  # no network, blocked port, missing frpc binary...
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        print(f"No share link ({reason}); still serving on {demo.local_url}", flush=True)

@@ -2,7 +2,9 @@
 
 import contextlib
 import os
+import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -12,8 +14,14 @@ os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(os.environ.get("TMPDIR", "/tmp
 
 import pytest  # noqa: E402
 
-from shared.catalog import load_app  # noqa: E402,F401  (re-exported for tests)
 from benchmarks.local_space import free_port, run_app  # noqa: E402,F401  (re-exported for tests)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load_app(space: str) -> SimpleNamespace:
+    """Run spaces/<space>/app.py as a module (not as __main__, so it does not launch) and return its globals."""
+    return SimpleNamespace(**runpy.run_path(str(REPO / "spaces" / space / "app.py"), run_name=f"app_{space}"))
 
 
 @contextlib.contextmanager
@@ -21,8 +29,11 @@ def serve(demo):
     """Launch a Blocks in this process on a free port and yield a gradio_client.Client for it."""
     from gradio_client import Client
 
+    from shared import ui
+
     port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    ui.harden(demo).launch(**ui.launch_kwargs(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
+                                              quiet=True))
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False)
     finally:

@@ -1,6 +1,5 @@
 """Sentence-pair classification (course ch3): the QNLI-from-SQuAD builder, both training loops, predict, the Space."""
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ def test_predict_prefers_the_sentence_with_the_answer():
     answer = task.predict(question, "The University of Warsaw was established in 1816, a year after the "
                                     "Congress of Vienna.")
     unrelated = task.predict(question, "The river is crossed by several bridges and has wide sandy beaches.")
+    answer, unrelated = answer.value, unrelated.value
     assert set(answer) == set(pairs.LABELS)
     assert sum(answer.values()) == pytest.approx(1, abs=1e-5)
     assert answer["entailment"] > unrelated["entailment"]
@@ -33,12 +33,12 @@ def test_predict_rejects_empty_and_truncates_long_input():
     for first, second in (("", "A sentence."), ("A question?", "   "), (None, "x")):
         with pytest.raises(ValueError, match="empty"):
             task.predict(first, second)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        probs = task.predict("Who wrote it? " * 10, "word " * 100_000)
-    assert sum(probs.values()) == pytest.approx(1, abs=1e-5)
-    messages = " ".join(str(w.message) for w in caught)
-    assert "characters" in messages and f"read {task.MAX_LENGTH}" in messages
+    with pytest.raises(ValueError, match=f"at most {task.MAX_INPUT_CHARS:,}"):
+        task.predict("Who wrote it?", "word " * 100_000)
+    out = task.predict("Who wrote it? " * 10, "word " * 3_000)
+    assert sum(out.value.values()) == pytest.approx(1, abs=1e-5)
+    assert len(out.notices) == 1 and f"read {task.MAX_MODEL_TOKENS}" in out.notices[0]
+    assert task.predict("Who wrote it?", "Shakespeare wrote it.").notices == []
 
 
 @pytest.mark.parametrize("space_client", ["pair-classification"], indirect=True)

@@ -4,9 +4,9 @@
 import pytest
 from gradio_client.exceptions import AppError
 
-from shared.catalog import load_app
+from conftest import load_app
 from shared.hub import REPO_ROOT as REPO
-from shared.tasks import sentiment
+from shared.tasks import InputError, sentiment
 
 FIXTURE = REPO / "tests" / "fixtures" / "vader"
 LONG_TEXT = ("This film is wonderful. " * 5000)[:100_000]
@@ -18,9 +18,10 @@ def test_committed_checkpoint_is_small_and_right():
     folder = REPO / "checkpoints" / "sentiment"
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     assert size < 10e6
-    good, bad = sentiment.predict(["a masterpiece", "a dull, lifeless mess"])
+    good, bad = (o.value for o in sentiment.predict_batch(["a masterpiece", "a dull, lifeless mess"]))
     assert set(good) == {"negative", "positive"} and abs(sum(good.values()) - 1) < 1e-5
-    assert good["positive"] > 0.5 and bad["negative"] > 0.5
+    assert good["positive"] > 0.9 and bad["negative"] > 0.9
+    assert sentiment.predict("a masterpiece").value == pytest.approx(good, abs=1e-6)  # one text = a batch of one
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -40,13 +41,13 @@ def test_normalize_drops_social_media_clutter(raw, clean):
 
 
 def test_clutter_does_not_change_the_prediction():
-    tweet, plain = sentiment.classify(["RT @critic: a dull, lifeless mess www.example.com/review",
-                                       "a dull, lifeless mess"])
-    assert tweet.probs == pytest.approx(plain.probs)
+    tweet, plain = sentiment.predict_batch(["RT @critic: a dull, lifeless mess www.example.com/review",
+                                            "a dull, lifeless mess"])
+    assert tweet.value == pytest.approx(plain.value)
 
 
 def test_emoji_carry_their_sentiment():
-    angry, smitten, thumbs_down = sentiment.classify(["This movie 😡", "This movie 😍", "the ending 👎"])
+    angry, smitten, thumbs_down = sentiment.predict_batch(["This movie 😡", "This movie 😍", "the ending 👎"])
     assert (angry.label, smitten.label, thumbs_down.label) == ("negative", "positive", "negative")
 
 
@@ -55,21 +56,39 @@ def test_warm_up_loads_the_model_in_the_background(capsys):
 
     modeling.clear_cache()
     ui.warm_up(["sentiment", "no_such_task"]).join(timeout=120)
-    assert modeling._load.cache_info().currsize == 1  # sentiment's model, loaded without a request
+    assert [key[0] for key in modeling.loaded()] == ["classifier"]  # sentiment's model, loaded without a request
     assert "Model for no_such_task not preloaded" in capsys.readouterr().out  # one line, no traceback
 
 
-def test_empty_text_is_a_clear_error():
-    with pytest.raises(ValueError, match="box is empty"):
-        sentiment.predict(["fine", "   "])
-    with pytest.raises(ValueError, match="list of texts"):
-        sentiment.predict("a bare string")
+def test_bad_input_is_a_clear_error_and_spares_the_rest_of_a_batch():
+    with pytest.raises(InputError, match="box is empty"):
+        sentiment.predict("   ")
+    with pytest.raises(InputError, match="Expected text"):
+        sentiment.predict(["a", "list"])
+    with pytest.raises(InputError, match="at most 100,000"):
+        sentiment.predict("x" * 100_001)
+    with pytest.raises(InputError, match="list of inputs"):
+        sentiment.predict_batch("a bare string")
+    fine, blank, number = sentiment.predict_batch(["fine", "   ", 3])
+    assert fine.value and not fine.error
+    assert blank.value is None and "box is empty" in blank.error
+    assert number.value is None and "Expected text" in number.error
+
+
+def test_nested_entities_and_emoji_are_linear_time():
+    import time
+
+    for text in ("&" + "amp;" * 24_000 + "lt;3 a dull mess", "😍" * 99_000, "&amp;" * 20_000):
+        start = time.perf_counter()
+        out = sentiment.predict(text)
+        assert time.perf_counter() - start < 1.5, text[:20]
+        assert out.notices  # long: only the start was read, and the user is told
 
 
 def test_100k_characters_are_truncated_and_say_so():
-    long, short = sentiment.classify([LONG_TEXT, "a masterpiece"])
-    assert long.truncated and "100,000 characters" in long.notice and "first" in long.notice
-    assert not short.truncated and short.notice is None
+    long, short = sentiment.predict_batch([LONG_TEXT, "a masterpiece"])
+    assert len(long.notices) == 1 and "100,000 characters" in long.notices[0] and "first" in long.notices[0]
+    assert short.notices == []
     assert long.label == "positive"
 
 
@@ -87,7 +106,8 @@ def test_space_round_trip(space_client):
 
 
 def test_space_batch_keeps_a_blank_request_from_failing_the_others():
-    app = load_app("sentiment")
-    labels, notices = app.predict(["", "a dull, lifeless mess"])
+    fns = load_app("sentiment").demo.fns.values()
+    predict = next(f.fn for f in fns if f.api_name == "predict")  # batched: a list of texts in, two lists out
+    labels, notices = predict(["", "a dull, lifeless mess"])
     assert labels[0] is None and "box is empty" in notices[0]
     assert max(labels[1], key=labels[1].get) == "negative" and notices[1] == ""

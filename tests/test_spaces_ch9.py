@@ -37,9 +37,10 @@ def test_flip_text_and_image(space_client, tmp_path):
     out = space_client.predict(handle_file(str(tmp_path / "in.png")), api_name="/flip_image")
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), rgb[:, ::-1])
 
-    Image.fromarray(np.full((4, 4), 999, dtype=np.uint16), mode="I;16").save(tmp_path / "deep.png")
-    with pytest.raises(AppError, match="8-bit"):
-        space_client.predict(handle_file(str(tmp_path / "deep.png")), api_name="/flip_image")
+    deep = np.tile(np.array([0, 32896, 65535], dtype=np.uint16), (4, 1))  # a 16-bit grey PNG: scaled to 8 bits
+    Image.fromarray(deep, mode="I;16").save(tmp_path / "deep.png")
+    out = space_client.predict(handle_file(str(tmp_path / "deep.png")), api_name="/flip_image")
+    assert np.asarray(Image.open(out).convert("L"))[0].tolist() == [255, 128, 0]
     with pytest.raises(AppError, match="Please type"):
         space_client.predict("   ", api_name="/predict")
 

@@ -1,6 +1,7 @@
 """The model-free functions of the course's Gradio chapter (ch9): pure Python/numpy, no Gradio.
 
-Each raises ValueError with a sentence a user understands; the Spaces show it with `shared.ui.user_errors`.
+Each checks its input first and raises InputError (a ValueError) with a sentence a user understands; the
+Spaces show it with `shared.ui.endpoint`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-MAX_TEXT_CHARS = 10_000
+from shared.tasks import InputError, check_text
+
+MAX_INPUT_CHARS = 10_000
 MAX_IMAGE_SIDE = 4096
+MAX_IMAGE_PIXELS = 4096 * 4096  # checked from the file header, before a single pixel is decoded
 MAX_AUDIO_SECONDS = 60
 MAX_TONE_SECONDS = 10
 TONE_SAMPLE_RATE = 48_000
-IMAGE_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "CMYK", "YCbCr"}
 NOTES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+AUDIO_FORMATS = "WAV, FLAC, OGG or MP3"
 
 
-def _text(text: str | None, what: str = "text") -> str:
-    if text is None or not str(text).strip():
-        raise ValueError(f"Please type some {what} first.")
-    text = str(text)
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"That {what} has {len(text):,} characters; this demo takes at most {MAX_TEXT_CHARS:,}.")
-    return text
+def _text(text, what: str = "text") -> str:
+    return check_text(text, what, max_chars=MAX_INPUT_CHARS)
 
 
 def greet(name: str, intensity: float = 1) -> str:
@@ -39,53 +38,117 @@ def flip_text(text: str) -> str:
     return _text(text)[::-1]
 
 
-def _read_image(path: str | Path) -> np.ndarray:
+def check_image(path) -> Image.Image:
+    """The image in the file at `path`, opened but not decoded yet; InputError for no file, a file that is not an
+    image (or is empty), or one over MAX_IMAGE_SIDE / MAX_IMAGE_PIXELS (read from its header, so a
+    decompression bomb is refused before it costs any memory)."""
+    if path is None:
+        raise InputError("Please upload an image first.")
+    if not isinstance(path, (str, Path)):
+        raise InputError(f"Expected an image file; got {type(path).__name__}.")
     try:
-        with Image.open(path) as im:
+        im = Image.open(path)
+    except (OSError, Image.DecompressionBombError, ValueError):
+        raise InputError("That file is not an image this demo can read; try a PNG or a JPEG.") from None
+    w, h = im.size
+    if max(w, h) > MAX_IMAGE_SIDE or w * h > MAX_IMAGE_PIXELS:
+        im.close()
+        raise InputError(f"That image is {w:,}x{h:,} pixels; the longest side may be at most {MAX_IMAGE_SIDE:,}. "
+                         "Resize it first.")
+    return im
+
+
+def _decode(im: Image.Image) -> np.ndarray:
+    """Pixels as 8-bit grey, RGB or RGBA: 16-bit and 32-bit greys are scaled down, CMYK / palette / YCbCr
+    converted, an animation's first frame taken."""
+    with im:
+        try:
             im.load()
-            mode = im.mode
-            if mode not in IMAGE_MODES:
-                raise ValueError(f"This demo flips 8-bit images (grey, RGB, RGBA, palette or CMYK); this one has "
-                                 f"mode {mode} (16-bit or floating point). Save it as an 8-bit PNG or JPEG first.")
-            if mode not in ("L", "RGB", "RGBA"):
-                im = im.convert("RGBA" if "A" in mode or "transparency" in im.info else "RGB")
-            return np.asarray(im)
-    except (OSError, Image.DecompressionBombError) as e:
-        raise ValueError("That file is not an image this demo can read; try a PNG or a JPEG.") from e
+        except (OSError, ValueError):
+            raise InputError("That image file is damaged or truncated; try another PNG or JPEG.") from None
+        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+            grey = np.asarray(im, dtype=np.float64)
+            top = 65535.0 if im.mode.startswith("I;16") or grey.max() > 255 else 255.0
+            return np.clip(grey / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        if im.mode == "F":
+            grey = np.nan_to_num(np.asarray(im, dtype=np.float64))
+            span = max(grey.max() - grey.min(), 1e-12)
+            return ((grey - grey.min()) / span * 255.0 + 0.5).astype(np.uint8)
+        if im.mode not in ("L", "RGB", "RGBA"):
+            im = im.convert("RGBA" if "A" in im.mode or "transparency" in im.info else "RGB")
+        return np.asarray(im)
 
 
-def flip_image(image: np.ndarray | str | Path | None) -> np.ndarray:
-    """Mirror an image left-right. Takes an array (H, W) / (H, W, 3|4) or the path of an image file."""
-    if image is None:
-        raise ValueError("Please upload an image first.")
-    image = _read_image(image) if isinstance(image, (str, Path)) else np.asarray(image)
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise ValueError(f"That is not a picture this demo can flip (array of shape {image.shape}); "
-                         "use a grey, RGB or RGBA image.")
-    if max(image.shape[:2]) > MAX_IMAGE_SIDE:
-        raise ValueError(f"That image is {image.shape[1]}x{image.shape[0]}; the longest side may be "
-                         f"at most {MAX_IMAGE_SIDE} pixels.")
-    return np.fliplr(image)
+def flip_image(image) -> np.ndarray:
+    """Mirror an image left-right. Takes the path of an image file (as the Space sends it) or an array."""
+    if isinstance(image, np.ndarray):
+        if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+            raise InputError(f"That is not a picture this demo can flip (array of shape {image.shape}); "
+                             "use a grey, RGB or RGBA image.")
+        if max(image.shape[:2]) > MAX_IMAGE_SIDE:
+            raise InputError(f"That image is {image.shape[1]:,}x{image.shape[0]:,}; the longest side may be at "
+                             f"most {MAX_IMAGE_SIDE:,} pixels.")
+        return np.fliplr(image)
+    return np.fliplr(_decode(check_image(image)))
 
 
-def _audio(audio) -> tuple[int, np.ndarray]:
+def read_audio(audio) -> tuple[int, np.ndarray]:
+    """(sample rate, samples as int16, (n,) or (n, channels)) from a file path or a (rate, array) pair.
+
+    Files are read with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis, MP3, AIFF...), no ffmpeg needed; the
+    duration is checked from the header before decoding. InputError for no audio, a file that is not audio,
+    one over MAX_AUDIO_SECONDS, samples that are not numbers (NaN, infinity), or silence."""
+    import soundfile as sf
+
     if audio is None:
-        raise ValueError("Please record or upload some audio first.")
-    sr, data = audio
-    data = np.asarray(data)
+        raise InputError("Please record or upload some audio first.")
+    if isinstance(audio, (str, Path)):
+        try:
+            info = sf.info(str(audio))
+        except (RuntimeError, sf.LibsndfileError, TypeError, ValueError):
+            raise InputError(f"That file is not audio this demo can read; use {AUDIO_FORMATS}.") from None
+        _check_duration(info.frames, info.samplerate)
+        try:  # float files as floats (to find NaNs), the rest as 16-bit PCM, converted by libsndfile
+            dtype = "float64" if info.subtype in ("FLOAT", "DOUBLE") else "int16"
+            data, sr = sf.read(str(audio), dtype=dtype, always_2d=False)
+        except (RuntimeError, sf.LibsndfileError, ValueError):
+            raise InputError(f"That audio file is damaged; use another {AUDIO_FORMATS} file.") from None
+    else:
+        try:
+            sr, data = audio
+            data = np.asarray(data)
+        except (TypeError, ValueError):
+            raise InputError("Expected audio as a file or a (sample rate, samples) pair.") from None
+        if not np.issubdtype(data.dtype, np.number):
+            raise InputError("The audio samples must be numbers.")
+        _check_duration(data.shape[0], sr)
     if data.size == 0:
-        raise ValueError("That recording is empty.")
-    if data.shape[0] / sr > MAX_AUDIO_SECONDS:
-        raise ValueError(f"That clip lasts {data.shape[0] / sr:.0f} s; this demo takes at most {MAX_AUDIO_SECONDS} s.")
+        raise InputError("That recording is empty.")
+    if np.issubdtype(data.dtype, np.floating):
+        if not np.isfinite(data).all():
+            raise InputError("That recording holds samples that are not numbers (NaN or infinity); "
+                             "export it again as 16-bit WAV.")
+        data = np.clip(np.round(data * 32768.0), -32768, 32767)
+    elif data.dtype != np.int16:  # int32 / uint8 PCM passed as an array
+        info = np.iinfo(data.dtype)
+        data = np.round((data.astype(np.float64) - (info.max + info.min + 1) / 2) / (info.max - info.min + 1) * 65536)
+    data = data.astype(np.int16)
     if not np.any(data):
-        raise ValueError("That recording is silent: check your microphone and try again.")
+        raise InputError("That recording is silent: check your microphone and try again.")
     return int(sr), data
 
 
+def _check_duration(frames: int, sr) -> None:
+    if not sr or sr <= 0:
+        raise InputError("That recording has no sample rate.")
+    if frames / sr > MAX_AUDIO_SECONDS:
+        raise InputError(f"That clip lasts {frames / sr:,.0f} s; this demo takes at most {MAX_AUDIO_SECONDS} s.")
+
+
 def reverse_audio(audio) -> tuple[int, np.ndarray]:
-    """(sample_rate, samples) -> the same samples back to front (channels kept)."""
-    sr, data = _audio(audio)
-    return sr, np.flipud(data)
+    """(sample_rate, samples) -> the same samples back to front (channels kept), as 16-bit PCM."""
+    sr, data = read_audio(audio)
+    return sr, np.ascontiguousarray(np.flipud(data))
 
 
 def note_frequency(note: int | str, octave: int) -> float:
@@ -96,10 +159,11 @@ def note_frequency(note: int | str, octave: int) -> float:
 
 def generate_tone(note: int | str | None, octave: float, duration: float) -> tuple[int, np.ndarray]:
     """A sine wave of the note, `duration` seconds long, as 16-bit samples at 48 kHz."""
-    if note is None or (isinstance(note, str) and note not in NOTES):
-        raise ValueError(f"Please pick a note among {', '.join(NOTES)}.")
-    if duration is None or not 0 < float(duration) <= MAX_TONE_SECONDS:
-        raise ValueError(f"The duration must be more than 0 and at most {MAX_TONE_SECONDS} seconds.")
+    if note is None or (isinstance(note, str) and note not in NOTES) or (
+            not isinstance(note, str) and not (isinstance(note, int) and 0 <= note < len(NOTES))):
+        raise InputError(f"Please pick a note among {', '.join(NOTES)}.")
+    if not isinstance(duration, (int, float)) or not 0 < float(duration) <= MAX_TONE_SECONDS:
+        raise InputError(f"The duration must be more than 0 and at most {MAX_TONE_SECONDS} seconds.")
     frequency = note_frequency(note, int(octave))
     n = int(round(float(duration) * TONE_SAMPLE_RATE))
     t = np.arange(n) / TONE_SAMPLE_RATE

@@ -4,18 +4,19 @@ from shared import ui
 from shared.tasks.basics import flip_image, flip_text
 
 with gr.Blocks() as demo:
-    gr.Markdown(ui.header("flip"))
-    with gr.Tab("Flip text"):
-        text_input = gr.Textbox(label="Text")
-        text_output = gr.Textbox(label="Flipped")
-        text_button = gr.Button("Flip", variant="primary")
-    with gr.Tab("Flip image"):
+    ui.header("flip")
+    with gr.Tab(ui.t("flip.tab_text")):
+        text_input = ui.textbox(label=ui.t("flip.text"))
+        text_output = gr.Textbox(label=ui.t("flip.flipped"))
+        text_button = gr.Button(ui.t("flip.button"), variant="primary")
+    with gr.Tab(ui.t("flip.tab_image")):
         with gr.Row():
-            image_input = gr.Image(label="Image", type="filepath", image_mode=None)
-            image_output = gr.Image(label="Mirrored", format="png")
-        image_button = gr.Button("Flip", variant="primary")
-    text_button.click(ui.user_errors(flip_text), text_input, text_output, api_name="predict")
-    image_button.click(ui.user_errors(flip_image), image_input, image_output, api_name="flip_image")
+            image_input = ui.image_file(label=ui.t("flip.image"))
+            image_output = gr.Image(label=ui.t("flip.mirrored"), format="png")
+        image_button = gr.Button(ui.t("flip.button"), variant="primary")
+    text_button.click(ui.endpoint(flip_text), text_input, text_output, api_name="predict")
+    image_button.click(ui.endpoint(flip_image), image_input, image_output, api_name="flip_image")
+    ui.code_section("flip")
 
 if __name__ == "__main__":
     ui.launch(demo)

@@ -24,28 +24,22 @@ EXAMPLES = [
 ]
 
 
-@ui.user_errors
-def predict(question: str, sentence: str) -> dict[str, float]:
-    """{label: probability}; a gr.Warning says when the texts were cut to fit the model."""
-    probs, notes = task.predict_with_notes(question, sentence)
-    for note in notes:
-        gr.Warning(note)
-    return probs
-
-
-demo = gr.Interface(
-    fn=predict,
-    inputs=[gr.Textbox(label="Question (first text)", lines=2, placeholder="Who wrote Hamlet?"),
-            gr.Textbox(label="Sentence (second text)", lines=3,
-                       placeholder="Hamlet is a tragedy written by William Shakespeare.")],
-    outputs=gr.Label(label="Does the sentence contain the answer?", num_top_classes=len(task.LABELS)),
-    description=ui.header("pair-classification")
-    + f"\n\nThe model reads at most {task.MAX_LENGTH} tokens per pair (texts over {task.MAX_CHARS:,} characters "
-      "are cut first); `entailment` means the sentence contains the answer.",
-    examples=EXAMPLES,
-    api_name="predict",
-    flagging_mode="never",
-)
+with gr.Blocks() as demo:
+    ui.header("pair-classification")
+    gr.Interface(
+        fn=ui.endpoint(task.predict),
+        inputs=[ui.textbox(label=ui.t("pair-classification.question"), lines=2, placeholder="Who wrote Hamlet?"),
+                ui.textbox(label=ui.t("pair-classification.sentence"), lines=3,
+                           placeholder="Hamlet is a tragedy written by William Shakespeare.")],
+        outputs=gr.Label(label=ui.t("pair-classification.label"), num_top_classes=len(task.LABELS)),
+        examples=EXAMPLES,
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
+        clear_btn=gr.Button(ui.t("common.clear")),
+        api_name="predict",
+        flagging_mode="never",
+    )
+    gr.Markdown(ui.t("pair-classification.note"))
+    ui.code_section("pair-classification")
 
 if __name__ == "__main__":
     ui.launch(demo, warm=catalog.get("pair-classification").tasks)

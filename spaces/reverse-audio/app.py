@@ -1,17 +1,20 @@
 import gradio as gr
 
 from shared import ui
-from shared.tasks.basics import MAX_AUDIO_SECONDS, reverse_audio
+from shared.tasks.basics import reverse_audio
 
-demo = gr.Interface(
-    fn=ui.user_errors(reverse_audio),
-    inputs=gr.Audio(sources=["microphone", "upload"], type="numpy",
-                    label=f"Speak here or upload a clip (at most {MAX_AUDIO_SECONDS} s)"),
-    outputs=gr.Audio(label="Reversed"),
-    description=ui.header("reverse-audio"),
-    api_name="predict",
-    flagging_mode="never",
-)
+with gr.Blocks() as demo:
+    ui.header("reverse-audio")
+    gr.Interface(
+        fn=ui.endpoint(reverse_audio),
+        inputs=ui.audio_file(sources=["microphone", "upload"], label=ui.t("reverse-audio.input")),
+        outputs=gr.Audio(label=ui.t("reverse-audio.output")),
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
+        clear_btn=gr.Button(ui.t("common.clear")),
+        api_name="predict",
+        flagging_mode="never",
+    )
+    ui.code_section("reverse-audio")
 
 if __name__ == "__main__":
     ui.launch(demo)

@@ -1,10 +1,24 @@
 """Every demo of the course in one app: one tab per Space, each the Space's own `demo`."""
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import gradio as gr
 
 from shared import catalog, ui
 
-apps = {d.space: catalog.load_app(d.space) for d in catalog.DEMOS}
+SPACES = Path(__file__).resolve().parent.parent
+
+
+def load_app(space: str):
+    """Import spaces/<space>/app.py (the Space's own file, as Spaces runs it) and return the module."""
+    name = f"space_app_{space.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, SPACES / space / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def name_endpoints(space: str, blocks: gr.Blocks) -> None:
@@ -15,14 +29,13 @@ def name_endpoints(space: str, blocks: gr.Blocks) -> None:
             fn.api_name = prefix if fn.api_name == "predict" else f"{prefix}_{fn.api_name}"
 
 
+apps = {d.space: load_app(d.space) for d in catalog.DEMOS}
+
 with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
-    gr.Markdown(
-        "# 🤗 The Hugging Face NLP course, live\n"
-        "Each tab is one Space of the course, running here on a checkpoint this project trained. "
-        "Run one alone with `cd spaces/<name> && python app.py`."
-    )
+    gr.Markdown(ui.t("suite.title"))
+    gr.Markdown(ui.t("suite.intro"))
     for d in catalog.DEMOS:
-        with gr.Tab(d.tab, id=d.space, elem_id=d.space):
+        with gr.Tab(ui.t(f"{d.space}.tab"), id=d.space, elem_id=d.space):
             name_endpoints(d.space, apps[d.space].demo)
             apps[d.space].demo.render()
 

@@ -13,10 +13,11 @@ def change_textbox(choice: str):
 
 
 with gr.Blocks() as demo:
-    gr.Markdown(ui.header("update-component"))
-    radio = gr.Radio(["short", "long", "none"], value="short", label="What kind of essay would you like to write?")
-    text = gr.Textbox(lines=2, interactive=True, label="Essay")
-    radio.change(fn=change_textbox, inputs=radio, outputs=text, api_name="predict")
+    ui.header("update-component")
+    radio = gr.Radio(["short", "long", "none"], value="short", label=ui.t("update-component.radio"))
+    text = gr.Textbox(lines=2, interactive=True, label=ui.t("update-component.essay"))
+    radio.change(fn=ui.endpoint(change_textbox), inputs=radio, outputs=text, api_name="predict")
+    ui.code_section("update-component")
 
 if __name__ == "__main__":
     ui.launch(demo)
