@@ -99,3 +99,82 @@ def push_folder(folder: str | os.PathLike, repo_id: str, *, repo_type: str = "mo
     api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type,
                       commit_message=commit_message or f"Upload {Path(folder).name}")
     return str(url)
+
+
+# ------------------------------------------------------------------ the Hugging Face cache, for the course's code
+
+def seed_cache(cache_dir: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Place the packaged base models and this project's checkpoints in the Hugging Face cache, in
+    huggingface_hub's own layout (models--org--name/snapshots/<rev>, refs/main), under their real Hub ids.
+
+    Then the course's code runs verbatim offline: `pipeline("sentiment-analysis", model=HUB_IDS["sentiment"])`
+    or `AutoModel.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")` find the files as if downloaded, with
+    HF_HUB_OFFLINE=1 (and online, the Hub's own newer revision wins). Base models are linked, not copied. A LoRA
+    checkpoint is stored merged (base + adapter, as a full model with its labels): transformers loads an adapter
+    repo with the base model's config, so its labels would read LABEL_0/LABEL_1. Idempotent: a snapshot
+    already there is kept. Returns {hub id: snapshot folder}.
+    """
+    from huggingface_hub import constants
+
+    cache = Path(cache_dir or constants.HF_HUB_CACHE)
+    done: dict[str, Path] = {}
+    for hub_id, folder in packaged_models().items():
+        done[hub_id] = _snapshot(cache, hub_id, folder, lambda snap, src=folder: _link_files(src, snap))
+    for task, hub_id in HUB_IDS.items():
+        folder = CHECKPOINTS_DIR / task
+        if folder.is_dir():
+            done[hub_id] = _snapshot(cache, hub_id, folder, lambda snap, src=folder: _export(src, snap))
+    return done
+
+
+def _snapshot(cache: Path, hub_id: str, source: Path, fill) -> Path:
+    import hashlib
+
+    digest = hashlib.sha1()  # the revision names the content: a changed checkpoint gets a new snapshot
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(source)).encode())
+        with open(path, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha1").digest())
+    revision = digest.hexdigest()
+    repo = cache / f"models--{hub_id.replace('/', '--')}"
+    snap = repo / "snapshots" / revision
+    if not snap.is_dir():
+        tmp = snap.with_name(revision + ".partial")
+        tmp.mkdir(parents=True, exist_ok=True)
+        fill(tmp)
+        tmp.rename(snap)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(revision)
+    return snap
+
+
+def _link_files(source: Path, snap: Path) -> None:
+    for path in source.rglob("*"):
+        if path.is_file():
+            target = snap / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path.resolve())
+
+
+def _export(source: Path, snap: Path) -> None:
+    """A checkpoint as the Hub would serve it: an adapter merged into a full model, anything else linked."""
+    if not (source / "adapter_config.json").is_file():
+        _link_files(source, snap)
+        return
+    from shared.modeling import load_classifier
+
+    model, tokenizer = load_classifier(source)
+    model.save_pretrained(snap, safe_serialization=True)
+    tokenizer.save_pretrained(snap)
+    for name in ("README.md", "metrics.json"):
+        if (source / name).is_file():
+            (snap / name).symlink_to((source / name).resolve())
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["seed-cache"]:
+        sys.exit("usage: python -m shared.hub seed-cache   (the course's code then runs offline on the Hub ids)")
+    for hub_id, snap in seed_cache().items():
+        print(f"{hub_id} -> {snap}")

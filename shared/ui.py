@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 import traceback
-import types
 from collections.abc import Iterable
 
 import gradio as gr
@@ -36,6 +35,12 @@ def t(key: str):
     if key not in catalog.translations()["en"]:
         raise KeyError(f"no interface text '{key}' in shared/catalog.py")
     return I18N(key)
+
+
+def _english(text) -> str | None:
+    """A label as English text, whether a plain string or a translation key."""
+    key = getattr(text, "key", None)
+    return catalog.translations()["en"].get(key, key) if key else text
 
 
 def header(space: str) -> gr.Markdown:
@@ -100,6 +105,11 @@ def _unexpected(fn, e: Exception, args) -> gr.Error:
     return gr.Error(f"Something went wrong on this input ({type(e).__name__}); please try another one.")
 
 
+def _user_error(e: Exception) -> gr.Error:
+    """Bad input is the user's to fix, not the server's: shown to them, no traceback in the log."""
+    return gr.Error(str(e), print_exception=False)
+
+
 def _show(result):
     if isinstance(result, Output):
         for notice in result.notices:
@@ -121,7 +131,7 @@ def endpoint(fn):
             except gr.Error:
                 raise
             except (ValueError, CheckpointNotFound) as e:
-                raise gr.Error(str(e)) from None
+                raise _user_error(e) from None
             except Exception as e:  # noqa: BLE001
                 raise _unexpected(fn, e, args) from None
         return gen_wrapper
@@ -133,7 +143,7 @@ def endpoint(fn):
         except gr.Error:
             raise
         except (ValueError, CheckpointNotFound) as e:
-            raise gr.Error(str(e)) from None
+            raise _user_error(e) from None
         except Exception as e:  # noqa: BLE001
             raise _unexpected(fn, e, args) from None
     return wrapper
@@ -147,7 +157,7 @@ def batched_endpoint(predict_batch):
     def wrapper(inputs: list):
         outputs = endpoint(predict_batch)(inputs)
         if all(o.error for o in outputs):
-            raise gr.Error(outputs[0].error)
+            raise gr.Error(outputs[0].error, print_exception=False)
         values = [o.value for o in outputs]
         notices = [NOTICE_MARK + o.error if o.error else "\n\n".join(NOTICE_MARK + n for n in o.notices)
                    for o in outputs]
@@ -197,12 +207,21 @@ def harden(demo: gr.Blocks) -> gr.Blocks:
     every input it got into the log)."""
     demo.delete_cache = demo.delete_cache or CACHE_CLEANUP
 
-    def validate_inputs(self, block_fn, inputs):
-        if len(inputs) < len(block_fn.inputs):
-            names = ", ".join(str(getattr(b, "label", None) or b.get_block_name()) for b in block_fn.inputs)
-            raise gr.Error(f"This endpoint takes {len(block_fn.inputs)} inputs ({names}); it got {len(inputs)}.")
+    process_api = demo.process_api
 
-    demo.validate_inputs = types.MethodType(validate_inputs, demo)
+    async def checked_process_api(block_fn, inputs, *args, **kwargs):
+        fn = demo.fns[block_fn] if isinstance(block_fn, int) else block_fn
+        if len(inputs) < len(fn.inputs):  # a batched event's inputs are per component too
+            shown = [_english(getattr(b, "label", None)) or b.get_block_name() for b in fn.inputs
+                     if not isinstance(b, gr.State)]
+            got = len(inputs) - (len(fn.inputs) - len(shown))
+            raise gr.Error(f"This endpoint takes {len(shown)} input{'s' * (len(shown) != 1)} ({', '.join(shown)}); "
+                           f"it got {max(got, 0)}.", print_exception=False)
+        return await process_api(block_fn, inputs, *args, **kwargs)
+
+    if not getattr(process_api, "checks_inputs", False):
+        checked_process_api.checks_inputs = True
+        demo.process_api = checked_process_api
     return demo
 
 

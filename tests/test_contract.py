@@ -1,0 +1,255 @@
+"""Every Space held to the task contract, through the suite: for each public endpoint of each demo in the catalog
+(a new Space is covered by being listed), bad input sent over raw HTTP and through gradio_client gets the app's
+own message (never Gradio's generic `"error": null`) within 2 s, and the next normal request still succeeds.
+
+The inputs are chosen by component type: text boxes get blanks, numbers, lists, megabytes of text, emoji and
+nested entities and a lone surrogate; image inputs get non-images, an empty file, a decompression bomb, a
+10,000 px image, CMYK and 16-bit files; audio inputs get NaNs, a non-audio file, MP3, OGG, 8 kHz stereo and an
+hour of silence; every endpoint also gets too few inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import load_app, serve
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from shared import catalog
+
+LIMIT_S = 2.0
+GENERIC = "has not enabled verbose error reporting"  # gradio_client's words for "error": null
+
+
+@dataclass
+class Case:
+    name: str
+    value: object  # a text/number/list, or a Path for a file input
+    must_fail: bool = True  # False: odd but valid input, where an answer is as good as a clear message
+
+
+# ----------------------------------------------------------------------------------------- bad inputs
+
+def text_cases() -> list[Case]:
+    return [Case("empty", ""), Case("None", None), Case("whitespace", " \n\t "), Case("number", 42),
+            Case("list", ["sports", "cooking"], must_fail=False),  # zero-shot labels may come as a list Case("1 MB", "a" * 1_000_000), Case("10 MB", "word " * 2_000_000),
+            Case("1 MB of emoji", "😍" * 262_144), Case("512 KB of nested entities", "&" + "amp;" * 131_072),
+            Case("lone surrogate", "fine text \ud800 here")]
+
+
+def png_bomb(path: Path) -> Path:
+    """A valid 1x1 PNG whose header claims 60,000 x 60,000 pixels (10.8 GB of RGB once decoded)."""
+    Image.new("RGB", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = bytearray(data[12:29])  # b"IHDR" + 13 bytes
+    ihdr[4:12] = struct.pack(">II", 60_000, 60_000)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def image_cases(folder: Path) -> list[Case]:
+    (folder / "not-an-image.png").write_text("this is a text file, not a picture\n")
+    (folder / "empty.png").write_bytes(b"")
+    Image.new("L", (10_000, 8), 200).save(folder / "wide.png")
+    Image.new("CMYK", (16, 12), (0, 128, 255, 0)).save(folder / "cmyk.jpg")
+    Image.fromarray(np.full((12, 16), 40_000, dtype=np.uint16), mode="I;16").save(folder / "deep.png")
+    return [Case("not an image", folder / "not-an-image.png"), Case("empty file", folder / "empty.png"),
+            Case("decompression bomb", png_bomb(folder / "bomb.png")), Case("10,000 px", folder / "wide.png"),
+            Case("CMYK", folder / "cmyk.jpg", must_fail=False), Case("16-bit", folder / "deep.png", must_fail=False)]
+
+
+def audio_cases(folder: Path) -> list[Case]:
+    rng = np.random.default_rng(0)
+    tone = (0.3 * np.sin(np.arange(8_000) / 5)).astype(np.float32)
+    nan = tone.copy()
+    nan[100:200] = np.nan
+    sf.write(folder / "nan.wav", nan, 8_000, subtype="FLOAT")
+    (folder / "not-audio.wav").write_text("RIFF? no, just text\n")
+    (folder / "empty.wav").write_bytes(b"")
+    sf.write(folder / "clip.mp3", tone, 8_000)
+    sf.write(folder / "clip.ogg", tone, 8_000)
+    sf.write(folder / "stereo.wav", rng.uniform(-0.5, 0.5, (8_000, 2)).astype(np.float32), 8_000, subtype="PCM_16")
+    sf.write(folder / "hour.flac", np.zeros(3600 * 8_000, dtype=np.int16), 8_000)  # compresses to ~1 MB
+    return [Case("float WAV with NaNs", folder / "nan.wav"), Case("not audio", folder / "not-audio.wav"),
+            Case("empty file", folder / "empty.wav"), Case("MP3", folder / "clip.mp3", must_fail=False),
+            Case("OGG", folder / "clip.ogg", must_fail=False), Case("8 kHz stereo", folder / "stereo.wav", must_fail=False),
+            Case("an hour of silence", folder / "hour.flac")]
+
+
+def good_value(component, folder: Path):
+    """A normal input for one component: its example/default value, or a small real file."""
+    if isinstance(component, gr.Image):
+        Image.fromarray(np.arange(48, dtype=np.uint8).reshape(6, 8)).save(folder / "good.png")
+        return folder / "good.png"
+    if isinstance(component, gr.Audio):
+        sf.write(folder / "good.wav", (0.2 * np.sin(np.arange(4_000) / 3)).astype(np.float32), 8_000, subtype="PCM_16")
+        return folder / "good.wav"
+    if isinstance(component, gr.Textbox):
+        return "A gorgeous, funny and moving film about football and food."
+    if isinstance(component, (gr.Dropdown, gr.Radio)):
+        return component.choices[0][0]
+    return component.value
+
+
+# ----------------------------------------------------------------------------------------- the endpoints
+
+@dataclass
+class Endpoint:
+    space: str
+    api_name: str
+    components: list
+
+    def good(self, folder: Path) -> list:
+        d = catalog.get(self.space)
+        if self.api_name == self.space.replace("-", "_") and d.example and not any(
+                isinstance(a, catalog.File) for a in d.example):
+            return list(d.example)
+        values = [good_value(c, folder) for c in self.components]
+        if self.space == "zero-shot":
+            values[1] = "sports, cooking, politics"
+        return values
+
+
+def endpoints(suite) -> list[Endpoint]:
+    found = []
+    for d in catalog.DEMOS:
+        prefix = d.space.replace("-", "_")
+        for fn in suite.demo.fns.values():
+            if fn.api_visibility == "public" and (fn.api_name == prefix or fn.api_name.startswith(prefix + "_")):
+                found.append(Endpoint(d.space, fn.api_name, [c for c in fn.inputs if not isinstance(c, gr.State)]))
+    return found
+
+
+SUITE = load_app("suite")
+ENDPOINTS = endpoints(SUITE)
+
+
+def test_every_catalog_demo_has_an_endpoint_in_the_suite():
+    assert {e.space for e in ENDPOINTS} == {d.space for d in catalog.DEMOS}
+
+
+@pytest.fixture(scope="module")
+def suite_client():
+    with serve(SUITE.demo) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("contract")
+    return {"text": text_cases(), "image": image_cases(folder), "audio": audio_cases(folder), "folder": folder}
+
+
+# ------------------------------------------------------------------------------------- two transports
+
+class Http:
+    """Gradio's queue protocol by hand, as a browser's fetch does it: upload files, POST the call, read the events."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/") + "/gradio_api"
+        self.http = httpx.Client(timeout=30)
+
+    def _file(self, path: Path) -> dict:
+        with open(path, "rb") as f:
+            r = self.http.post(f"{self.url}/upload", files={"files": (path.name, f)})
+        r.raise_for_status()
+        return {"path": r.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    def call(self, api_name: str, values: list) -> tuple[str, object]:
+        """('complete', data) or ('error', message or None)."""
+        data = [self._file(v) if isinstance(v, Path) else v for v in values]
+        body = json.dumps({"data": data}, ensure_ascii=True)  # a lone surrogate travels as \\ud800, as JSON allows
+        r = self.http.post(f"{self.url}/call/{api_name}", content=body, headers={"content-type": "application/json"})
+        if r.status_code != 200:
+            return "error", r.text
+        event_id = r.json()["event_id"]
+        kind, payload = None, None
+        with self.http.stream("GET", f"{self.url}/call/{api_name}/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: ") and kind in ("complete", "error"):
+                    payload = json.loads(line.removeprefix("data: "))
+                    break
+        if kind == "error":
+            return "error", payload.get("error") if isinstance(payload, dict) else payload
+        return kind, payload
+
+
+def via_http(client, endpoint, values):
+    return Http(client.src).call(endpoint.api_name, values)
+
+
+def via_client(client, endpoint, values):
+    args = [handle_file(str(v)) if isinstance(v, Path) else v for v in values]
+    try:
+        return "complete", client.predict(*args, api_name=f"/{endpoint.api_name}")
+    except AppError as e:
+        return "error", str(e)
+
+
+TRANSPORTS = {"http": via_http, "gradio_client": via_client}
+
+
+def assert_clear_refusal(kind, message, seconds, case_name, must_fail=True):
+    assert seconds < LIMIT_S, f"{case_name}: {seconds:.2f} s (limit {LIMIT_S} s)"
+    if kind == "complete" and not must_fail:
+        assert "['" not in json.dumps(message), f"{case_name}: a list was read as its str()"
+        return
+    assert kind == "error", f"{case_name}: accepted, got {str(message)[:200]}"
+    assert isinstance(message, str) and message.strip(), f"{case_name}: Gradio's generic error (no message)"
+    assert GENERIC not in message, f"{case_name}: Gradio's generic error"
+    assert "Traceback" not in message and len(message) < 500, f"{case_name}: {message[:300]}"
+
+
+def cases_for(component, files) -> list[Case]:
+    if isinstance(component, gr.Image):
+        return files["image"]
+    if isinstance(component, gr.Audio):
+        return files["audio"]
+    if isinstance(component, gr.Textbox):
+        return files["text"]
+    return []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.api_name)
+def test_bad_input_gets_a_clear_message_fast_and_the_space_keeps_serving(endpoint, transport, suite_client, files):
+    send = TRANSPORTS[transport]
+    good = endpoint.good(files["folder"])
+    kind, answer = send(suite_client, endpoint, good)
+    assert kind == "complete", f"/{endpoint.api_name} fails on a normal input: {answer}"
+    tried = 0
+    for i, component in enumerate(endpoint.components):
+        for case in cases_for(component, files):
+            if transport == "gradio_client" and isinstance(case.value, str) and "\ud800" in case.value:
+                continue  # gradio_client cannot send it (its JSON encoder refuses); raw HTTP covers it
+            values = list(good)
+            values[i] = case.value
+            start = time.perf_counter()
+            kind, message = send(suite_client, endpoint, values)
+            name = f"/{endpoint.api_name} input {i} ({type(component).__name__}): {case.name}"
+            assert_clear_refusal(kind, message, time.perf_counter() - start, name, case.must_fail)
+            tried += 1
+            after, answer = send(suite_client, endpoint, good)
+            assert after == "complete", f"after {name}, a normal request failed: {answer}"
+    if endpoint.components:
+        start = time.perf_counter()  # too few inputs (raw HTTP only: gradio_client checks the count itself)
+        kind, message = via_http(suite_client, endpoint, good[:-1])
+        assert_clear_refusal(kind, message, time.perf_counter() - start, f"/{endpoint.api_name}: too few inputs")
+        assert f"takes {len(good)} input" in message
+    assert tried or not any(cases_for(c, files) for c in endpoint.components)
