@@ -2,8 +2,9 @@
 
     python -m shared.deploy spaces/sentiment --repo-id USER/NAME [--dry-run] [--private] [--out DIR]
 
-The staged folder holds the Space's own files (app.py, README.md), the `shared` package, exactly the
-`checkpoints/<task>` folders the demo loads (per `shared.catalog`), and a requirements.txt. The suite
+The staged folder holds the Space's own files (app.py, README.md), the part of the `shared` package that
+serving needs (`SERVING_MODULES`: no data builders, metrics or deploy code), exactly the `checkpoints/<name>`
+folders the demo loads (per `shared.catalog`), and a requirements.txt. The suite
 (`spaces/suite`) also takes every demo's app under `spaces/`. Upload uses `HfApi.create_repo(repo_type="space",
 space_sdk="gradio", exist_ok=True)` and `upload_folder`; the token is huggingface_hub's own (HF_TOKEN or
 `hf auth login`) and is never printed.
@@ -22,9 +23,11 @@ from huggingface_hub import SpaceCard
 from shared import catalog
 from shared.hub import CHECKPOINTS_DIR, REPO_ROOT, push_folder
 
-IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".DS_Store", "flagged", ".gradio")
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "flagged", ".gradio")
+# What a running Space imports from `shared` (the rest is for training and deploying).
+SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "hub.py", "modeling.py", "ui.py", "tasks"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
-MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface_hub", "numpy"}
+MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface-hub", "numpy", "soundfile", "pillow"}
 
 
 def demos_in(space: str) -> list[catalog.Demo]:
@@ -33,16 +36,16 @@ def demos_in(space: str) -> list[catalog.Demo]:
 
 def requirements_for(demos: list[catalog.Demo]) -> str:
     """The repo's requirements.txt without the editable install, trimmed for model-free demos."""
-    needs_models = any(d.tasks for d in demos)
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    needs_models = any(d.checkpoints for d in demos)
     keep = []
     for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
         spec = line.split("#")[0].strip()
         if not spec or spec.startswith("-"):
             continue
-        name = spec.split(";")[0]
-        for sep in "=<>!~[ ":
-            name = name.split(sep)[0]
-        if needs_models or name.replace("-", "_").lower() in MODEL_FREE_REQUIREMENTS:
+        if needs_models or canonicalize_name(Requirement(spec).name) in MODEL_FREE_REQUIREMENTS:
             keep.append(spec)
     return "\n".join(keep) + "\n"
 
@@ -66,15 +69,21 @@ def stage(space_dir: str | Path, out: str | Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
 
     shutil.copytree(space_dir, out, dirs_exist_ok=True, ignore=IGNORE)
-    shutil.copytree(REPO_ROOT / "shared", out / "shared", dirs_exist_ok=True, ignore=IGNORE)
+    for name in SERVING_MODULES:
+        source = REPO_ROOT / "shared" / name
+        if source.is_dir():
+            shutil.copytree(source, out / "shared" / name, dirs_exist_ok=True, ignore=IGNORE)
+        else:
+            (out / "shared").mkdir(exist_ok=True)
+            shutil.copy2(source, out / "shared" / name)
     if space == "suite":
         for d in demos:
             shutil.copytree(REPO_ROOT / "spaces" / d.space, out / "spaces" / d.space, dirs_exist_ok=True, ignore=IGNORE)
-    for task in sorted({t for d in demos for t in d.tasks}):
-        source = CHECKPOINTS_DIR / task
+    for name in sorted({c for d in demos for c in d.checkpoints}):
+        source = CHECKPOINTS_DIR / name
         if not source.is_dir():
-            raise FileNotFoundError(f"{space} needs checkpoints/{task}/; train it with `python -m training.{task}`")
-        shutil.copytree(source, out / "checkpoints" / task, dirs_exist_ok=True, ignore=IGNORE)
+            raise FileNotFoundError(f"{space} needs checkpoints/{name}/; train it with `python -m training.{name}`")
+        shutil.copytree(source, out / "checkpoints" / name, dirs_exist_ok=True, ignore=IGNORE)
     (out / "requirements.txt").write_text(requirements_for(demos))
     return out
 

@@ -39,10 +39,14 @@ def test_flip_image_mirrors_arrays_and_files(tmp_path):
     assert np.array_equal(flipped, np.asarray(palette.convert("RGB"))[:, ::-1])
 
 
-def test_flip_image_refuses_wrong_modes_and_non_images(tmp_path):
-    Image.fromarray(np.zeros((4, 4), dtype=np.uint16) + 1000, mode="I;16").save(tmp_path / "deep.png")
-    with pytest.raises(ValueError, match="8-bit"):
-        basics.flip_image(str(tmp_path / "deep.png"))
+def test_flip_image_reads_odd_modes_and_refuses_non_images(tmp_path):
+    Image.fromarray(np.array([[0, 65535, 1000]], dtype=np.uint16), mode="I;16").save(tmp_path / "deep.png")
+    assert basics.flip_image(str(tmp_path / "deep.png")).tolist() == [[4, 255, 0]]  # 16 -> 8 bits, mirrored
+    Image.new("CMYK", (3, 2), (255, 0, 0, 0)).save(tmp_path / "cmyk.jpg")
+    assert basics.flip_image(str(tmp_path / "cmyk.jpg")).shape == (2, 3, 3)  # CMYK -> RGB
+    Image.new("L", (basics.MAX_IMAGE_SIDE + 1, 2)).save(tmp_path / "wide.png")
+    with pytest.raises(ValueError, match="4,097x2 pixels"):
+        basics.flip_image(str(tmp_path / "wide.png"))
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(ValueError, match="not an image"):
         basics.flip_image(str(tmp_path / "notes.png"))
@@ -58,6 +62,35 @@ def test_reverse_audio_keeps_channels_and_refuses_silence():
         basics.reverse_audio((8000, np.zeros(100, dtype=np.int16)))
     with pytest.raises(ValueError, match="record or upload"):
         basics.reverse_audio(None)
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3"])
+def test_audio_files_are_read_without_ffmpeg(fmt, tmp_path):
+    import soundfile as sf
+
+    tone = (0.4 * np.sin(np.arange(8_000) * 2 * np.pi * 440 / 8_000)).astype(np.float32)
+    sf.write(tmp_path / f"tone.{fmt}", tone, 8_000)
+    sr, out = basics.reverse_audio(str(tmp_path / f"tone.{fmt}"))
+    assert sr == 8_000 and out.dtype == np.int16
+    assert abs(len(out) - len(tone)) < 2_000  # MP3 pads with encoder delay
+    peak_hz = np.argmax(np.abs(np.fft.rfft(out.astype(float)))) * sr / len(out)
+    assert peak_hz == pytest.approx(440, abs=3)
+
+
+def test_audio_refuses_nans_long_clips_and_non_audio(tmp_path):
+    import soundfile as sf
+
+    nan = np.full(800, 0.1, dtype=np.float32)
+    nan[10] = np.nan
+    sf.write(tmp_path / "nan.wav", nan, 8_000, subtype="FLOAT")
+    with pytest.raises(ValueError, match="not numbers"):
+        basics.reverse_audio(str(tmp_path / "nan.wav"))
+    sf.write(tmp_path / "long.flac", np.zeros(8_000 * (basics.MAX_AUDIO_SECONDS + 1), dtype=np.int16), 8_000)
+    with pytest.raises(ValueError, match="61 s"):
+        basics.reverse_audio(str(tmp_path / "long.flac"))
+    (tmp_path / "text.wav").write_text("hello")
+    with pytest.raises(ValueError, match="WAV, FLAC, OGG or MP3"):
+        basics.reverse_audio(str(tmp_path / "text.wav"))
 
 
 def test_note_frequencies_follow_equal_temperament():

@@ -25,7 +25,8 @@ def fake_space(tmp_path, monkeypatch):
     for task in ("sentiment", "zero_shot"):
         (ckpts / task).mkdir(parents=True)
         (ckpts / task / "adapter_model.safetensors").write_bytes(b"weights")
-    demo = catalog.Demo("needs-model", "Needs a model", "🧪", "Chapter 0", "test", tasks=("sentiment",))
+    demo = catalog.Demo("needs-model", "🧪", "0.1", catalog.L("Needs a model", "需要模型"), catalog.L("c", "章"),
+                        catalog.L("test", "测试"), tasks=("sentiment",), checkpoints=("sentiment",))
     monkeypatch.setitem(catalog.BY_SPACE, "needs-model", demo)
     monkeypatch.setattr(deploy, "CHECKPOINTS_DIR", ckpts)
     return space
@@ -35,14 +36,31 @@ def files(folder):
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
 
 
+SERVING = {"shared/__init__.py", "shared/catalog.py", "shared/cards.py", "shared/hub.py", "shared/modeling.py",
+           "shared/ui.py", *(f"shared/tasks/{p.name}" for p in (REPO / "shared" / "tasks").glob("*.py"))}
+
+
 def test_stage_model_free_space(tmp_path):
     staged = deploy.stage(REPO / "spaces" / "hello-world", tmp_path / "out")
-    got = files(staged)
-    assert {"app.py", "README.md", "requirements.txt", "shared/__init__.py", "shared/hub.py", "shared/ui.py"} <= got
-    assert not any(f.startswith("checkpoints/") for f in got)
-    assert not any("__pycache__" in f for f in got)
-    reqs = (staged / "requirements.txt").read_text()
-    assert "gradio" in reqs and "torch" not in reqs and "-e" not in reqs
+    assert files(staged) == {"app.py", "README.md", "requirements.txt", *SERVING}  # no data, metrics, deploy
+    reqs = [r.split("=")[0].split(">")[0].split("<")[0] for r in (staged / "requirements.txt").read_text().split()]
+    assert set(reqs) == {"gradio", "huggingface_hub", "numpy", "soundfile"}
+
+
+def test_stage_sentiment_ships_exactly_what_serving_imports(tmp_path):
+    import ast
+
+    staged = deploy.stage(REPO / "spaces" / "sentiment", tmp_path / "out")
+    ckpt = {f"checkpoints/sentiment/{p.name}" for p in (REPO / "checkpoints" / "sentiment").iterdir() if p.is_file()}
+    assert files(staged) == {"app.py", "README.md", "requirements.txt", *SERVING, *ckpt}
+    for path in staged.rglob("*.py"):  # every shared module that staged code imports was staged
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.startswith("shared."):
+                    module = staged / name.replace(".", "/")
+                    assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file(), (path, name)
 
 
 def test_stage_ships_exactly_the_needed_checkpoints(fake_space, tmp_path):
@@ -95,6 +113,18 @@ def test_cli_dry_run_lists_the_tree_and_uploads_nothing(tmp_path, monkeypatch, c
 def test_cli_reports_errors_without_traceback(capsys):
     assert deploy.main(["spaces/no-such-demo", "--repo-id", "me/x", "--dry-run"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_suite_stages_and_deploys_every_demo(tmp_path):
+    api = mock.create_autospec(HfApi, instance=True)
+    api.create_repo.return_value = "https://huggingface.co/spaces/me/suite"
+    staged = deploy.deploy(REPO / "spaces" / "suite", "me/suite", out=tmp_path / "out", api=api)
+    got = files(staged)
+    for d in catalog.DEMOS:
+        assert f"spaces/{d.space}/app.py" in got
+        assert all(any(f.startswith(f"checkpoints/{c}/") for f in got) for c in d.checkpoints)
+    assert "torch==2.13.*" in (staged / "requirements.txt").read_text().split()
+    assert api.upload_folder.call_args.kwargs["folder_path"] == str(staged)
 
 
 def test_staged_space_runs_alone(tmp_path):

@@ -28,4 +28,4 @@ def test_front_matter(space):
     assert data["python_version"] == "3.11"
     assert len(data.get("short_description", "")) <= 60
     if space != "suite":
-        assert SpaceCard.load(readme).data.title == catalog.get(space).title
+        assert SpaceCard.load(readme).data.title == catalog.get(space).title.en

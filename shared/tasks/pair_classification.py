@@ -9,10 +9,10 @@ ValueError with a sentence a user understands.
 from __future__ import annotations
 
 from shared import hub
-from shared.data.pairs import LABELS  # ("not_entailment", "entailment"): id 1 = the sentence holds the answer
 from shared.tasks import Output, check_text
 
 TASK = "pair_classification"
+LABELS = ("not_entailment", "entailment")  # QNLI's names: id 1 = the sentence holds the answer
 FIRST = "question"
 SECOND = "sentence"
 MAX_INPUT_CHARS = 20_000  # per text: a question or a sentence, never a book

@@ -8,7 +8,8 @@ import gradio as gr
 
 from shared import catalog, ui
 
-SPACES = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+SPACES = HERE / "spaces" if (HERE / "spaces").is_dir() else HERE.parent  # deployed, the demos sit beside app.py
 
 
 def load_app(space: str):
