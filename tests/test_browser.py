@@ -1,6 +1,7 @@
 """A real browser (Debian's headless Chromium driven by Playwright) uses the suite as a person would."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -84,3 +85,31 @@ def test_sentiment_in_the_browser(page, tmp_path):
     page.screenshot(path=str(tmp_path / "suite-sentiment.png"), full_page=True)
     if os.environ.get("SUITE_SCREENSHOT"):  # how docs/suite.png was made
         page.screenshot(path=os.environ["SUITE_SCREENSHOT"])
+
+
+def test_chinese_locale_gets_the_chinese_interface(page, tmp_path):
+    """A reader whose browser asks for zh-CN: tabs, header, labels and buttons in Simplified Chinese, and the
+    header links the Chinese course chapter."""
+    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
+    zh = context.new_page()
+    zh.goto(page.url)
+    zh.get_by_role("tab", name="🎭 情感").wait_for(timeout=60_000)
+    zh.get_by_role("tab", name="🎭 情感").click()
+    panel = zh.locator("#sentiment")
+    panel.get_by_text("情感分析").first.wait_for(timeout=10_000)
+    link = panel.get_by_role("link", name=re.compile("课程第 1.3 节"))
+    assert link.get_attribute("href") == catalog.get("sentiment").chapter_url("zh-CN")
+    panel.get_by_label("文本").fill("A dull, lifeless mess that never finds its story.")
+    panel.get_by_role("button", name="分类").click()
+    sync_api.expect(panel.get_by_test_id("label-output-value")).to_have_text("negative", timeout=30_000)
+    zh.screenshot(path=str(tmp_path / "suite-zh.png"), full_page=True)
+    if os.environ.get("SUITE_SCREENSHOT_ZH"):
+        zh.screenshot(path=os.environ["SUITE_SCREENSHOT_ZH"])
+    context.close()
+
+
+def test_code_section_opens_with_the_course_lines(page):
+    panel = open_tab(page, "sentiment")
+    panel.get_by_text("Code: the course's lines").first.click()
+    panel.get_by_text('pipeline("sentiment-analysis"').first.wait_for(timeout=10_000)
+    panel.get_by_text('api_name="/predict"').first.wait_for(timeout=10_000)

@@ -14,8 +14,8 @@ with gr.Blocks() as demo:
         ],
         outputs=gr.Audio(label=ui.t("generate-tone.tone")),
         examples=[["A", 4, 1], ["C", 5, 0.5]],
-        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
-        clear_btn=gr.Button(ui.t("common.clear")),
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary", render=False),
+        clear_btn=gr.Button(ui.t("common.clear"), render=False),
         api_name="predict",
         flagging_mode="never",
     )

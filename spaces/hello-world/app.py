@@ -11,8 +11,8 @@ with gr.Blocks() as demo:
                 gr.Slider(1, 10, value=2, step=1, label=ui.t("hello-world.intensity"))],
         outputs=gr.Textbox(label=ui.t("hello-world.greeting")),
         examples=[["Ada", 3], ["Grace", 1]],
-        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
-        clear_btn=gr.Button(ui.t("common.clear")),
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary", render=False),
+        clear_btn=gr.Button(ui.t("common.clear"), render=False),
         api_name="predict",
         flagging_mode="never",
     )

@@ -33,8 +33,8 @@ with gr.Blocks() as demo:
                            placeholder="Hamlet is a tragedy written by William Shakespeare.")],
         outputs=gr.Label(label=ui.t("pair-classification.label"), num_top_classes=len(task.LABELS)),
         examples=EXAMPLES,
-        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
-        clear_btn=gr.Button(ui.t("common.clear")),
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary", render=False),
+        clear_btn=gr.Button(ui.t("common.clear"), render=False),
         api_name="predict",
         flagging_mode="never",
     )

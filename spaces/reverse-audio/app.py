@@ -9,8 +9,8 @@ with gr.Blocks() as demo:
         fn=ui.endpoint(reverse_audio),
         inputs=ui.audio_file(sources=["microphone", "upload"], label=ui.t("reverse-audio.input")),
         outputs=gr.Audio(label=ui.t("reverse-audio.output")),
-        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
-        clear_btn=gr.Button(ui.t("common.clear")),
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary", render=False),
+        clear_btn=gr.Button(ui.t("common.clear"), render=False),
         api_name="predict",
         flagging_mode="never",
     )

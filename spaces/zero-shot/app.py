@@ -24,8 +24,8 @@ with gr.Blocks() as demo:
             ["The senate passed the budget after a long debate on taxes and military spending.",
              "politics, economy, sports, religion", True],
         ],
-        submit_btn=gr.Button(ui.t("common.submit"), variant="primary"),
-        clear_btn=gr.Button(ui.t("common.clear")),
+        submit_btn=gr.Button(ui.t("common.submit"), variant="primary", render=False),
+        clear_btn=gr.Button(ui.t("common.clear"), render=False),
         api_name="predict",
         flagging_mode="never",
     )

@@ -1,0 +1,130 @@
+"""The code beside each demo can't go stale: every catalog snippet runs offline, course code verbatim on the Hub
+ids (the Hugging Face cache seeded by `python -m shared.hub seed-cache`), and gives the Space's own answer; the
+gradio_client call shown beside it is the one these tests make."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import REPO, load_app, serve
+from gradio_client import handle_file
+
+from shared import catalog
+
+RUNNER = r"""
+import ast, json, sys
+import numpy as np
+
+def run(code):
+    tree = ast.parse(code)
+    last = tree.body.pop()
+    scope = {}
+    exec(compile(tree, "<snippet>", "exec"), scope)
+    return eval(compile(ast.Expression(last.value), "<snippet>", "eval"), scope)
+
+def plain(x):
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    return x
+
+print(json.dumps({space: plain(run(code)) for space, code in json.load(sys.stdin).items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A folder with the example files the snippets and client calls name, e.g. clip.wav."""
+    folder = tmp_path_factory.mktemp("snippets")
+    sr = 16_000
+    sf.write(folder / "clip.wav", (np.sin(np.arange(sr // 2) / 7) * 9000).astype(np.int16), sr)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def snippet_answers(workdir, tmp_path_factory):
+    """Every snippet run in one fresh offline process whose Hugging Face cache was just seeded."""
+    env = {**os.environ, "HF_HOME": str(tmp_path_factory.mktemp("hf-home")), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_VERBOSITY": "error", "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-m", "shared.hub", "seed-cache"], env=env, cwd=REPO, check=True,
+                   capture_output=True)
+    code = json.dumps({d.space: d.code for d in catalog.DEMOS})
+    done = subprocess.run([sys.executable, "-c", RUNNER], input=code, env=env, cwd=workdir, text=True,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def space_answers(workdir):
+    """Each Space's /predict on the catalog's example, through gradio_client as the Code section shows it."""
+    suite = load_app("suite")
+    answers = {}
+    with serve(suite.demo) as client:
+        for d in catalog.DEMOS:
+            args = [handle_file(str(workdir / a.name)) if isinstance(a, catalog.File) else a for a in d.example]
+            answers[d.space] = client.predict(*args, api_name=f"/{d.space.replace('-', '_')}")
+    return answers
+
+
+def scores(value) -> dict[str, float]:
+    """{label: score} from a pipeline's output or a gr.Label's value."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[1], str):  # sentiment: (label, notice)
+        value = value[0]
+    if isinstance(value, dict) and "confidences" in value:
+        return {c["label"]: c["confidence"] for c in value["confidences"]}
+    if isinstance(value, list):
+        value = value[0]
+    if isinstance(value, dict) and "label" in value:
+        return {value["label"]: value["score"]}
+    return value
+
+
+def audio(value) -> tuple[int, np.ndarray]:
+    if isinstance(value, str):
+        data, sr = sf.read(value, dtype="int16")
+        return sr, data
+    return value[0], np.asarray(value[1])
+
+
+@pytest.mark.parametrize("demo", catalog.DEMOS, ids=lambda d: d.space)
+def test_snippet_gives_the_spaces_answer(demo, snippet_answers, space_answers):
+    ours, theirs = snippet_answers[demo.space], space_answers[demo.space]
+    if demo.checkpoints:  # a pipeline's top label and score, or every label's score
+        ours, theirs = scores(ours), scores(theirs)
+        top = max(ours, key=ours.get)
+        assert max(theirs, key=theirs.get) == top
+        for label, score in ours.items():
+            assert theirs[label] == pytest.approx(score, abs=2e-3), label
+    elif demo.space in ("reverse-audio", "generate-tone"):
+        (sr1, a), (sr2, b) = audio(ours), audio(theirs)
+        assert sr1 == sr2 and a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    elif demo.space == "update-component":
+        assert {k: ours[k] for k in ("lines", "visible")} == {k: theirs[k] for k in ("lines", "visible")}
+    elif demo.space == "chat-state":
+        history, _ = theirs
+        content = history[-1]["content"]
+        reply = content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+        assert ours[0][-1][1] == reply
+    else:
+        assert ours == theirs
+
+
+@pytest.mark.parametrize("demo", catalog.DEMOS, ids=lambda d: d.space)
+def test_client_code_is_the_call_these_tests_make(demo):
+    code = demo.client_code()
+    assert 'api_name="/predict"' in code and "Client(" in code
+    for arg in demo.example:
+        assert (f'handle_file("{arg.name}")' if isinstance(arg, catalog.File) else repr(arg)) in code
+    compile(code, "<client>", "exec")
