@@ -111,3 +111,27 @@ def test_space_batch_keeps_a_blank_request_from_failing_the_others():
     labels, notices = predict(["", "a dull, lifeless mess"])
     assert labels[0] is None and "box is empty" in notices[0]
     assert max(labels[1], key=labels[1].get) == "negative" and notices[1] == ""
+
+
+def test_concurrent_first_requests_load_the_model_once(monkeypatch):
+    import threading
+
+    from shared import modeling
+
+    calls = []
+    real = modeling._load
+    monkeypatch.setattr(modeling, "_load", lambda where: calls.append(where) or real(where))
+    modeling.clear_cache()
+    results, barrier = [], threading.Barrier(4)
+
+    def first_request():
+        barrier.wait()
+        results.append(sentiment.load())
+
+    threads = [threading.Thread(target=first_request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(calls) == 1 and len(results) == 4
+    assert all(r[0] is results[0][0] for r in results)  # one model object, shared
