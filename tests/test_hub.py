@@ -62,20 +62,41 @@ def test_packaged_minilm_is_found_by_its_hub_id():
     assert hub.base_model_path("bert-base-uncased") == "bert-base-uncased"
 
 
-def test_card_round_trip(tmp_path):
-    results = [cards.Result("RT test", "accuracy", 0.871, "VADER", 0.702, "rt"),
-               cards.Result("RT test", "accuracy", 0.871, "majority class", 0.503, "rt"),
-               cards.Result("Amazon test", "accuracy", 0.80, "VADER", 0.75, "amazon"),
-               cards.Result("Tweets test", "accuracy", 0.83, "VADER", 0.977, "tweets")]
-    cards.write_model_card(tmp_path, title="Tiny", summary="A test card.", base_model=hub.MINILM,
-                           datasets=["vader"], license="mit", pipeline_tag="text-classification",
-                           task_name="Sentiment", results=results, data_section="d", training_section="t")
+def test_card_from_metrics_round_trip(tmp_path, monkeypatch):
+    """A card rendered from metrics.json alone: YAML metadata, one model-index entry per (split, metric), the
+    better score of each row in bold, and the headline the Space headers read back."""
+    import json
+    import shutil
+
+    from training import common
+
+    templates = tmp_path / "cards"
+    templates.mkdir()
+    shutil.copy(common.CARDS_DIR / "_results.md.j2", templates)
+    (templates / "tiny.md.j2").write_text('{% import "_results.md.j2" as t %}---\n{{ card_data }}\n---\n\n'
+                                          "# {{ m.card.title }}\n\n{{ t.results_table(results) }}")
+    monkeypatch.setattr(common, "CARDS_DIR", templates)
+
+    def row(split, value, baseline, baseline_value, metric="accuracy"):
+        return {"split": split, "metric": metric, "value": value, "baseline": baseline,
+                "baseline_value": baseline_value, "dataset_id": split.split()[0].lower()}
+
+    metrics = {"card": {"title": "Tiny", "base_model": hub.MINILM, "license": "mit", "datasets": ["vader"],
+                        "pipeline_tag": "text-classification", "task_name": "Sentiment", "tags": ["x"]},
+               "results": [row("RT test", 0.871, "VADER", 0.702), row("RT test", 0.871, "majority class", 0.503),
+                           row("RT test", 0.86, "VADER", 0.70, metric="f1"), row("Amazon test", 0.80, "VADER", 0.75),
+                           row("Tweets test", 0.83, "VADER", 0.977)]}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    common.write_card(tmp_path, "tiny")
     card = ModelCard.load(tmp_path / "README.md")
-    assert card.data.license == "mit" and card.data.base_model == hub.MINILM
-    assert card.data.eval_results[0].metric_value == pytest.approx(0.871)
-    assert [r.dataset_name for r in card.data.eval_results] == ["RT test", "Amazon test", "Tweets test"]  # once each
+    assert card.data.license == "mit" and card.data.base_model == hub.MINILM and card.data.datasets == ["vader"]
+    assert card.data.tags == ["nlp-course-live", "x"] and card.data.metrics == ["accuracy", "f1"]
+    assert [(r.dataset_name, r.metric_type, r.metric_value) for r in card.data.eval_results] == [
+        ("RT test", "accuracy", 0.871), ("RT test", "f1", 0.86), ("Amazon test", "accuracy", 0.8),
+        ("Tweets test", "accuracy", 0.83)]  # once per (split, metric), however many baselines
     assert "| RT test | accuracy | **0.871** | majority class | 0.503 |" in card.text
     assert "| Tweets test | accuracy | 0.830 | VADER | **0.977** |" in card.text  # the better score is the bold one
     assert "| RT test | accuracy | **0.871** | VADER | 0.702 |" in card.text
-    assert cards.card_summary(tmp_path)["headline"] == "accuracy 0.871 on RT test"
+    assert cards.card_summary(tmp_path) == {"title": "Tiny", "base_model": hub.MINILM,
+                                            "headline": "accuracy 0.871 on RT test"}
     assert cards.card_summary(tmp_path / "missing") == {}

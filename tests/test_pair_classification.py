@@ -6,7 +6,6 @@ import pytest
 
 from shared.data import pairs
 
-FIXTURE = Path(__file__).parent / "fixtures" / "pairs" / "squad_tiny.json"
 CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "pair_classification"
 
 # a hand-checked question of the fixture (SQuAD v1.1 dev, article Steam_engine)

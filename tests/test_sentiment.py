@@ -8,7 +8,6 @@ from conftest import load_app
 from shared.hub import REPO_ROOT as REPO
 from shared.tasks import InputError, sentiment
 
-FIXTURE = REPO / "tests" / "fixtures" / "vader"
 LONG_TEXT = ("This film is wonderful. " * 5000)[:100_000]
 
 

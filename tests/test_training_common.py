@@ -1,27 +1,35 @@
-"""training/common.py: preflight catches mistakes, --smoke fails loudly, --preset course is wired (offline)."""
+"""training/common.py (any head) and training/classification.py (the two classifiers): preflight catches
+mistakes, --smoke fails loudly, runs that cannot finish stop in one line before any work, cards come from
+metrics.json alone."""
 
 import argparse
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
+import torch
 from datasets import Dataset
 
 from shared import hub
-from training import common
+from training import classification, common
 from training import sentiment as training_sentiment
 
 LABELS = ["negative", "positive"]
 TEXTS = ["a masterpiece", "a dull, lifeless mess", "wonderful and moving", "boring and stupid",
          "I loved it", "awful acting", "brilliant film", "a terrible plot"]
+VADER = str(common.SMOKE_DATA / "vader")
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    return common.load_tokenizer(hub.MINILM)
+    return classification.load_tokenizer(hub.MINILM)
 
 
 @pytest.fixture(scope="module")
 def model():
-    return common.build_classifier(hub.MINILM, LABELS)
+    return classification.build_classifier(hub.MINILM, LABELS)
 
 
 def encoded(tokenizer, labels):
@@ -30,70 +38,71 @@ def encoded(tokenizer, labels):
                   remove_columns=["text"])
 
 
+def parser_for(tmp_path, **defaults):
+    parser = argparse.ArgumentParser()
+    common.add_common_args(parser, output_dir=str(tmp_path))
+    common.add_training_args(parser, **defaults)
+    return classification.add_args(parser)
+
+
+# ------------------------------------------------------------------ preflight and smoke check
+
 def test_preflight_passes_a_good_batch(model, tokenizer):
-    stats = common.preflight(model, tokenizer, encoded(tokenizer, [1, 0, 1, 0]), num_labels=2, max_length=32)
+    stats = classification.preflight(model, tokenizer, encoded(tokenizer, [1, 0, 1, 0]), num_labels=2,
+                                     max_length=32)
     assert stats["label_counts"] == [2, 2]
-    assert 0.3 < stats["first_batch_loss"] < 1.2  # an untrained 2-way head is near log(2)
+    assert 0.3 < stats["first_batch_loss"] < 1.2  # an untrained 2-way head is near log(2) = 0.69
 
 
 def test_preflight_catches_a_label_out_of_range(model, tokenizer):
     with pytest.raises(SystemExit, match=r"outside 0\.\.1 \(e\.g\. \[2\]\)"):
-        common.preflight(model, tokenizer, encoded(tokenizer, [1, 0, 2, 0]), num_labels=2, max_length=32)
+        classification.preflight(model, tokenizer, encoded(tokenizer, [1, 0, 2, 0]), num_labels=2, max_length=32)
 
 
 def test_preflight_catches_num_labels_mismatch_and_untruncated_text(model, tokenizer):
     with pytest.raises(SystemExit, match="3 labels"):
-        common.preflight(model, tokenizer, encoded(tokenizer, [1, 0]), num_labels=3, max_length=32)
+        classification.preflight(model, tokenizer, encoded(tokenizer, [1, 0]), num_labels=3, max_length=32)
     with pytest.raises(SystemExit, match="tokens but the limit is 2"):
-        common.preflight(model, tokenizer, encoded(tokenizer, [1, 0]), num_labels=2, max_length=2)
+        classification.preflight(model, tokenizer, encoded(tokenizer, [1, 0]), num_labels=2, max_length=2)
 
 
 def test_smoke_fails_loudly_when_the_loss_does_not_drop(tokenizer, tmp_path, monkeypatch):
     monkeypatch.setattr(common, "SMOKE_LR", 0.0)  # nothing can learn
     monkeypatch.setattr(common, "SMOKE_STEPS", 3)
-    parser = common.add_common_args(argparse.ArgumentParser(), output_dir=str(tmp_path))
-    args = common.parse_args(parser, ["--smoke"])
-    fresh = common.build_classifier(hub.MINILM, LABELS)
+    args = common.parse_args(parser_for(tmp_path), ["--smoke"])
     ds = encoded(tokenizer, [1, 0, 1, 0, 1, 0, 1, 0])
     with pytest.raises(SystemExit, match="Smoke check failed"):
-        common.train(args, fresh, tokenizer, ds, ds)
+        classification.train(args, classification.build_classifier(hub.MINILM, LABELS), tokenizer, ds, ds)
 
 
-def test_course_preset_wiring_without_network():
-    local = training_sentiment.parse_args([])
-    assert (local.model, local.dataset, local.method) == (hub.MINILM, None, "lora")
-    course = training_sentiment.parse_args(["--preset", "course"])
-    assert course.model == "bert-base-uncased"
-    assert course.dataset == "stanfordnlp/sst2"
-    assert (course.lr, course.batch_size, course.epochs, course.method) == (5e-5, 8, 3, "full")
-    assert course.hub_model_id != hub.HUB_IDS["sentiment"]
-    explicit = training_sentiment.parse_args(["--preset", "course", "--lr", "3e-5", "--method", "lora"])
-    assert (explicit.lr, explicit.method, explicit.model) == (3e-5, "lora", "bert-base-uncased")
-
-
-def test_device_is_cpu_fp32_here():
+def test_device_and_precision_follow_what_torch_reports(tmp_path):
     d = common.device_settings()
-    assert d["use_cpu"] and not d["fp16"] and not d["bf16"]
+    if torch.cuda.is_available():
+        assert not d["use_cpu"] and d["device"].startswith("cuda")
+        assert d["bf16"] == torch.cuda.is_bf16_supported() and d["fp16"] == (not d["bf16"])
+    else:
+        assert d["use_cpu"] and d["device"].startswith("cpu") and common.precision_name(d) == "fp32"
+    # and the Trainer is told the same
+    targs = classification.training_arguments(common.parse_args(parser_for(tmp_path), []), n_train=64)
+    assert (targs.bf16, targs.fp16, targs.use_cpu) == (d["bf16"], d["fp16"], d["use_cpu"])
 
 
 def test_resume_continues_from_the_last_checkpoint(tokenizer, tmp_path, capsys):
-    parser = common.add_common_args(argparse.ArgumentParser(), output_dir=str(tmp_path), batch_size=8)
+    parser = parser_for(tmp_path, batch_size=8)
     ds = encoded(tokenizer, [1, 0, 1, 0, 1, 0, 1, 0])
-    first = common.train(common.parse_args(parser, ["--epochs", "1"]), common.build_classifier(hub.MINILM, LABELS),
-                         tokenizer, ds, ds)
+    first = classification.train(common.parse_args(parser, ["--epochs", "1"]),
+                                 classification.build_classifier(hub.MINILM, LABELS), tokenizer, ds, ds)
     assert first.state.global_step == 1
     assert (common.checkpoints_dir(tmp_path) / "checkpoint-1").is_dir()  # what a killed run leaves behind
-    again = common.train(common.parse_args(parser, ["--epochs", "2", "--resume"]),
-                         common.build_classifier(hub.MINILM, LABELS), tokenizer, ds, ds)
+    again = classification.train(common.parse_args(parser, ["--epochs", "2", "--resume"]),
+                                 classification.build_classifier(hub.MINILM, LABELS), tokenizer, ds, ds)
     assert f"resuming from {common.checkpoints_dir(tmp_path) / 'checkpoint-1'}" in capsys.readouterr().out
     assert again.state.global_step == 2
     evals = [h for h in again.state.log_history if "eval_accuracy" in h]
     assert [h["epoch"] for h in evals] == [1.0, 2.0]
     assert evals[0] == next(h for h in first.state.log_history if "eval_accuracy" in h)  # restored, not redone
     # predictions come back in the dataset's order (transformers' group_by_length would sort them by length)
-    import torch
-
-    preds, probs = common.predict_labels(again, ds)
+    _preds, probs = classification.predict_labels(again, ds)
     model = again.model.eval()
     with torch.no_grad():
         for i in (0, 3, 5):
@@ -104,13 +113,117 @@ def test_resume_continues_from_the_last_checkpoint(tokenizer, tmp_path, capsys):
 def test_load_classifier_also_takes_a_plain_full_model_folder(tokenizer, tmp_path):
     from shared.modeling import load_classifier
 
-    full = common.build_classifier(hub.MINILM, LABELS, method="full")
+    full = classification.build_classifier(hub.MINILM, LABELS, method="full")
     assert not hasattr(full, "peft_config")
+    assert classification.trainable_parameters(full)[0] == classification.trainable_parameters(full)[1]
     common.save_model(full, tokenizer, tmp_path, base_model=hub.MINILM)
     assert (tmp_path / "model.safetensors").is_file() and not (tmp_path / "adapter_config.json").exists()
-    model, tok = load_classifier(tmp_path)
+    model, _tok = load_classifier(tmp_path)
     assert model.config.id2label == {0: "negative", 1: "positive"} and not model.training
     assert load_classifier(str(tmp_path))[0] is model  # cached per process
+
+
+def test_lora_trains_a_small_fraction(model):
+    trainable, total = classification.trainable_parameters(model)
+    by_hand = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert trainable == by_hand and 0 < trainable < total / 10
+
+
+# ------------------------------------------------------------------ runs that cannot finish stop first, in one line
+
+def test_course_preset_applies_its_values_and_command_line_flags_win(monkeypatch, tmp_path):
+    asked = []
+    monkeypatch.setattr(common, "check_hub", asked.append)  # the network check is tested below
+    out = ["--output-dir", str(tmp_path)]
+    course = training_sentiment.parse_args(["--preset", "course", *out])
+    preset = {k: v for k, v in training_sentiment.COURSE_PRESET.items() if k != "output_dir"}
+    assert {k: getattr(course, k) for k in preset} == preset
+    assert asked == [["--preset course downloads the course's model and dataset"]]
+    explicit = training_sentiment.parse_args(["--preset", "course", "--lr", "3e-5", "--method", "lora", *out])
+    assert (explicit.lr, explicit.method, explicit.model) == (3e-5, "lora", preset["model"])
+    local = training_sentiment.parse_args(out)
+    assert (local.model, local.dataset) == (hub.MINILM, None) and len(asked) == 2  # local: no network needed
+
+
+def never(*args, **kwargs):
+    raise AssertionError("a run that cannot finish started its work")
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("sentiment", ["--preset", "course"], "--preset course downloads .* but HF_HUB_OFFLINE is set"),
+    ("sentiment", ["--push-to-hub"], "--push-to-hub uploads the result, but HF_HUB_OFFLINE is set"),
+    ("pair_classification", ["--dataset", "glue/qnli"], "--dataset glue/qnli is not a local path"),
+    ("pair_classification", ["--push-to-hub", "--hub-model-id", ""], "--push-to-hub needs --hub-model-id"),
+    ("zero_shot", ["--push-to-hub"], "--push-to-hub uploads the result, but HF_HUB_OFFLINE is set"),
+    ("sentiment", ["--card-only"], "has no metrics.json"),
+])
+def test_offline_or_misused_runs_stop_before_any_work(script, argv, message, tmp_path, monkeypatch):
+    import importlib
+
+    module = importlib.import_module(f"training.{script}")
+    monkeypatch.setattr(module, "load_sets" if script == "zero_shot" else "load_data", never)
+    with pytest.raises(SystemExit, match=message) as e:
+        module.main([*argv, "--output-dir", str(tmp_path / "out")])
+    assert str(e.value).startswith("error: ") and "\n" not in str(e.value)
+
+
+def test_an_unreachable_hub_is_named(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens
+    monkeypatch.setattr(training_sentiment, "load_data", never)
+    with pytest.raises(SystemExit, match=r"--push-to-hub .* http://127\.0\.0\.1:9 cannot be reached"):
+        training_sentiment.main(["--push-to-hub", "--output-dir", str(tmp_path)])
+
+
+def test_an_unwritable_output_folder_stops_first(tmp_path, monkeypatch):
+    from training import zero_shot
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a folder cannot be made inside a file (root ignores permission bits, this it can't)
+    monkeypatch.setattr(training_sentiment, "load_data", never)
+    monkeypatch.setattr(zero_shot, "load_sets", never)
+    for main in (training_sentiment.main, zero_shot.main):
+        with pytest.raises(SystemExit, match=f"cannot write to the output folder {blocker}/out"):
+            main(["--smoke", "--output-dir", str(blocker / "out")])
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("sentiment", ["--data", "/nonexistent/vader"], "loading the VADER sentences: .*lacks"),
+    ("zero_shot", ["--topics-data", "/nonexistent/apt"], "loading the Debian package descriptions: .*holds no"),
+])
+def test_missing_data_is_one_line(script, argv, message, tmp_path):
+    import importlib
+
+    with pytest.raises(SystemExit, match=message) as e:
+        importlib.import_module(f"training.{script}").main([*argv, "--output-dir", str(tmp_path)])
+    assert "\n" not in str(e.value)
+
+
+def test_the_command_line_shows_one_line_and_no_traceback(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-m", "training.sentiment", "--preset", "course", "--output-dir",
+                          str(tmp_path)], capture_output=True, text=True, env=env, cwd=hub.REPO_ROOT, timeout=120, check=False)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr and "ConnectionError" not in run.stderr
+    assert run.stderr.strip().splitlines() == [
+        ("error: --preset course downloads the course's model and dataset, but HF_HUB_OFFLINE is set: unset it on "
+        "a machine with network, or drop those options.")]
+
+
+# ------------------------------------------------------------------ cards: rendered from metrics.json alone
+
+@pytest.mark.parametrize("task", ["sentiment", "pair_classification", "zero_shot"])
+def test_committed_cards_are_what_their_metrics_render(task, tmp_path):
+    """--card-only on a copy of each committed checkpoint's metrics.json gives its committed README.md: the card
+    and the figures cannot drift apart, and the templates stay in step with the committed cards."""
+    folder = hub.CHECKPOINTS_DIR / task
+    shutil.copy(folder / "metrics.json", tmp_path)
+    if (folder / "training_curve.png").exists():
+        (tmp_path / "training_curve.png").write_bytes(b"")
+    common.write_card(tmp_path, task)
+    assert (tmp_path / "README.md").read_text() == (folder / "README.md").read_text()
 
 
 # ------------------------------------------------------------------ another encoder, unchanged task code
@@ -119,7 +232,11 @@ def test_load_classifier_also_takes_a_plain_full_model_folder(tokenizer, tmp_pat
 def tiny_distilbert(tmp_path_factory):
     """A tiny random DistilBERT in a local folder, standing in for "any Hub encoder id": another architecture
     than MiniLM's BERT (no token_type_ids, no pooler, a two-layer head: pre_classifier + classifier)."""
-    from transformers import DistilBertConfig, DistilBertForMaskedLM, DistilBertTokenizerFast
+    from transformers import (
+        DistilBertConfig,
+        DistilBertForMaskedLM,
+        DistilBertTokenizerFast,
+    )
 
     folder = tmp_path_factory.mktemp("tiny-distilbert")
     tokenizer = DistilBertTokenizerFast.from_pretrained(hub.base_model_path(hub.MINILM))  # same uncased vocab
@@ -131,9 +248,8 @@ def tiny_distilbert(tmp_path_factory):
 
 
 @pytest.mark.parametrize("task, argv", [
-    ("sentiment", ["--data", str(hub.REPO_ROOT / "tests" / "fixtures" / "vader")]),
-    ("pair_classification", ["--loop", "accelerate", "--threads", "1",
-                             "--dataset", str(hub.REPO_ROOT / "tests" / "fixtures" / "pairs" / "squad_tiny.json")]),
+    ("sentiment", ["--data", VADER]),
+    ("pair_classification", ["--loop", "accelerate", "--threads", "1"]),
 ])
 def test_task_code_runs_unchanged_on_another_encoder(task, argv, tiny_distilbert, tmp_path):
     import importlib
@@ -145,15 +261,14 @@ def test_task_code_runs_unchanged_on_another_encoder(task, argv, tiny_distilbert
         ["--smoke", "--model", str(tiny_distilbert), "--output-dir", str(out), *argv])
     before, after = metrics["smoke_losses"]
     assert after <= 0.5 * before  # LoRA on the encoder + the whole DistilBERT head learned the batch
-    model, tokenizer = load_classifier(out)
+    model, _tokenizer = load_classifier(out)
     assert model.config.model_type == "distilbert" and not hasattr(model, "peft_config")  # adapter merged
     if task == "sentiment":
         from shared.tasks import sentiment
 
-        (pred,) = sentiment.classify(["a masterpiece"], model=model, tokenizer=tokenizer)
-        assert set(pred.probs) == {"negative", "positive"}
+        assert set(sentiment.predict("a masterpiece", model=str(out)).value) == {"negative", "positive"}
     else:
         from shared.tasks import pair_classification
 
-        probs = pair_classification.predict("Who wrote Hamlet?", "Shakespeare wrote Hamlet.", model=str(out))
+        probs = pair_classification.predict("Who wrote Hamlet?", "Shakespeare wrote Hamlet.", model=str(out)).value
         assert set(probs) == {"entailment", "not_entailment"} and abs(sum(probs.values()) - 1) < 1e-5

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from shared.data import pairs
+from training.common import SMOKE_DATA
 
-FIXTURE = Path(__file__).parent / "fixtures" / "pairs" / "squad_tiny.json"
-CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "pair_classification"
+FIXTURE = SMOKE_DATA / "pairs" / "squad_tiny.json"
 
 # a hand-checked question of the fixture (SQuAD v1.1 dev, article Steam_engine)
 STEAM_QUESTION = "What ideal thermodynamic cycle analyzes the process by which steam engines work?"
@@ -39,8 +39,8 @@ def test_question_pairs_hand_checked_example():
     # sentence (shares "gave", "Normandy"), not the last one, which shares nothing and is filtered out
     assert got == [
         ("They were descended from Norse raiders and pirates from Denmark, Iceland and Norway.", 1, 2),
-        ("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, "
-         "a region in France.", 0, 2),
+        (("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, "
+         "a region in France."), 0, 2),
     ]
     # no distractor sharing a content word -> the question is dropped (GLUE's low-overlap filter)
     assert pairs.question_pairs("From which countries did the Norse originate?", context,
@@ -86,6 +86,8 @@ def _smoke(loop: str, out: Path):
 def test_smoke_training_both_loops(loop, tmp_path):
     from huggingface_hub import ModelCard
 
+    from training import pair_classification as train
+
     metrics = _smoke(loop, tmp_path)
     before, after = metrics["smoke_losses"]
     assert after <= 0.5 * before, (before, after)
@@ -94,21 +96,20 @@ def test_smoke_training_both_loops(loop, tmp_path):
         assert (tmp_path / name).is_file(), name
     assert not (tmp_path / "checkpoints").exists()
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    assert saved["loop"] == loop and 0 <= saved["test"]["accuracy"] <= 1
+    assert saved["loop"] == loop and saved["data"]["sizes"]["test"] == len(pairs.load(FIXTURE, seed=0)["test"])
     assert json.loads((tmp_path / "config.json").read_text())["id2label"] == {"0": "not_entailment",
                                                                              "1": "entailment"}
     card = ModelCard.load(tmp_path / "README.md")
     assert card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
-    assert card.data.eval_results[0].metric_type == "accuracy"
-    assert "majority class" in card.text and "Both training loops" in card.text
-
-
-def test_checkpoint_card_shows_both_loops():
-    from huggingface_hub import ModelCard
-
-    card = ModelCard.load(CHECKPOINT / "README.md")
-    assert "`trainer`" in card.text and "`accelerate`" in card.text
-    assert card.data.eval_results[0].metric_type == "accuracy"
-    assert card.data.eval_results[0].metric_value > 0.6  # well above the 0.5 of the majority class
-
-
+    assert [(r.metric_type, r.metric_value) for r in card.data.eval_results] == [
+        ("accuracy", round(saved["test"]["accuracy"], 4)), ("f1", round(saved["test"]["f1"], 4))]
+    assert f"| `{loop}` (this checkpoint) | {saved['test']['accuracy']:.3f} |" in card.text
+    # --rescore goes through the Space's predict(), one pair at a time: the same figures as the training loop's
+    rescored = train.main(["--rescore", "--output-dir", str(tmp_path)])
+    assert rescored["test"] == pytest.approx(saved["test"])
+    # --compare copies the other loop's figures (loop_summary) into metrics.json; the card shows both
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    saved["other_loops"] = [train.loop_summary({**saved, "loop": "other-loop"})]
+    (tmp_path / "metrics.json").write_text(json.dumps(saved))
+    train.main(["--card-only", "--output-dir", str(tmp_path)])
+    assert f"| `other-loop` | {saved['test']['accuracy']:.3f} |" in (tmp_path / "README.md").read_text()

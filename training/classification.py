@@ -1,0 +1,253 @@
+"""Sequence classification, what training/sentiment.py and training/pair_classification.py share: the model
+(LoRA on AutoModelForSequenceClassification), the ch8 preflight, and the Trainer run.
+
+Model format: a PEFT LoRA adapter ("all-linear" targets, so it works unchanged with any BERT-like encoder) plus
+the fully trained classification head (and pooler when there is one). The base weights load through
+`shared.hub.base_model_path` (the packaged MiniLM offline) while the saved adapter_config.json names the real
+Hub id, so the folder also loads the usual way on a machine with network. `shared.modeling.load_classifier`
+is the inference side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+import numpy as np
+import torch
+
+from shared import hub
+from shared.metrics import accuracy_f1
+from training import common
+
+
+def add_args(parser: argparse.ArgumentParser, *, lora_r: int = 16) -> argparse.ArgumentParser:
+    g = parser.add_argument_group("classifier options")
+    g.add_argument("--method", choices=["lora", "full"], default="lora",
+                   help="lora: small adapter + head (default); full: fine-tune every weight (large checkpoint)")
+    g.add_argument("--lora-r", type=int, default=lora_r, help="LoRA rank")
+    return parser
+
+
+def load_tokenizer(model_id: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(hub.base_model_path(model_id))
+
+
+def build_classifier(model_id: str, labels: list[str], *, method: str = "lora", lora_r: int = 16,
+                     lora_alpha: int | None = None, lora_dropout: float = 0.1):
+    """AutoModelForSequenceClassification on `model_id` (loaded via base_model_path), LoRA-wrapped by default."""
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    id2label = dict(enumerate(labels))
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # "classifier newly initialized" is expected here
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            hub.base_model_path(model_id), num_labels=len(labels), id2label=id2label,
+            label2id={v: k for k, v in id2label.items()}, use_safetensors=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    model.config._name_or_path = model_id  # the real Hub id, not the site-packages path
+    if method == "full":
+        return model
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    head = head_modules(model)
+    in_head = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
+               and any(name == h or name.startswith(h + ".") for h in head)]
+    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora_r, lora_alpha=lora_alpha or 2 * lora_r,
+                        lora_dropout=lora_dropout, target_modules="all-linear", exclude_modules=in_head or None,
+                        modules_to_save=[h.rsplit(".", 1)[-1] for h in head])
+    model = get_peft_model(model, config)
+    model.peft_config["default"].base_model_name_or_path = model_id
+    return model
+
+
+def head_modules(model) -> list[str]:
+    """The classification head, trained in full while LoRA adapts the encoder: every top-level child outside the
+    pretrained encoder (BERT and RoBERTa: `classifier`; DistilBERT: `pre_classifier` and `classifier`), plus
+    the encoder's pooler when it has one (BERT's `bert.pooler`)."""
+    prefix = model.base_model_prefix
+    head = [name for name, child in model.named_children()
+            if name != prefix and any(True for _ in child.parameters())]
+    if getattr(getattr(model, prefix, None), "pooler", None) is not None:
+        head.append(f"{prefix}.pooler")
+    return head
+
+
+def trainable_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameters: peft's count for an adapter, transformers' otherwise."""
+    if hasattr(model, "get_nb_trainable_parameters"):
+        return model.get_nb_trainable_parameters()
+    return model.num_parameters(only_trainable=True), model.num_parameters()
+
+
+# ---------------------------------------------------------------- checks
+
+def _stop(sentence: str):
+    raise SystemExit(f"Preflight check failed: {sentence}")
+
+
+def preflight(model, tokenizer, dataset, *, num_labels: int, max_length: int, n_forward: int = 4) -> dict:
+    """The course's ch8 checks before a long run; stops with SystemExit and a sentence on a mistake.
+
+    Checks: the model has `num_labels` outputs; every label is an integer in [0, num_labels); token lengths
+    respect `max_length` and the model's window and are not all empty; one batch runs forward with a finite
+    loss and logits of shape (batch, num_labels). Returns a few statistics for metrics.json.
+    """
+    from transformers import DataCollatorWithPadding
+
+    config = model.config
+    if getattr(config, "num_labels", num_labels) != num_labels:
+        _stop(f"the model has {config.num_labels} outputs but the task has {num_labels} labels.")
+    if "labels" not in dataset.column_names:
+        _stop(f"the dataset has no 'labels' column (columns: {', '.join(dataset.column_names)}).")
+    labels = np.asarray(dataset["labels"])
+    if labels.size == 0:
+        _stop("the training set is empty.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        _stop(f"labels must be integers 0..{num_labels - 1}, found values like {labels[:3].tolist()}.")
+    bad = labels[(labels < 0) | (labels >= num_labels)]
+    if bad.size:
+        _stop(f"{bad.size} labels are outside 0..{num_labels - 1} (e.g. {sorted(set(bad.tolist()))[:5]}); "
+              "check the label mapping.")
+    if "input_ids" not in dataset.column_names:
+        _stop("the dataset is not tokenized (no 'input_ids' column).")
+    lengths = np.array([len(x) for x in dataset["input_ids"]])
+    limit = min(max_length, getattr(config, "max_position_embeddings", None) or max_length)
+    if lengths.max() > limit:
+        _stop(f"an example has {lengths.max()} tokens but the limit is {limit}; "
+              "tokenize with truncation=True and max_length.")
+    if np.median(lengths) <= 2:
+        _stop("most examples have no tokens besides [CLS]/[SEP]: the text column is probably empty or wrong.")
+    n = min(n_forward, len(dataset))
+    keep = [c for c in dataset.column_names if c in ("input_ids", "attention_mask", "token_type_ids", "labels")]
+    batch = DataCollatorWithPadding(tokenizer)([{k: dataset[i][k] for k in keep} for i in range(n)])
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(**{k: v.to(device) for k, v in batch.items()})
+    except Exception as e:  # noqa: BLE001  (shape mismatches, wrong dtypes...: any failure is reported)
+        _stop(f"one forward pass failed: {type(e).__name__}: {e}")
+    finally:
+        model.train(was_training)
+    if not torch.isfinite(out.loss):
+        _stop(f"the loss of one batch is {out.loss.item()}, not a finite number.")
+    if tuple(out.logits.shape) != (n, num_labels):
+        _stop(f"logits have shape {tuple(out.logits.shape)}, expected ({n}, {num_labels}).")
+    stats = {"examples": len(dataset), "label_counts": np.bincount(labels, minlength=num_labels).tolist(),
+             "tokens_median": float(np.median(lengths)), "tokens_max": int(lengths.max()),
+             "truncated_fraction": float(np.mean(lengths >= max_length)), "first_batch_loss": float(out.loss)}
+    print(f"preflight ok: {stats['examples']} examples, labels {stats['label_counts']}, "
+          f"median {stats['tokens_median']:.0f} tokens (max {stats['tokens_max']}), "
+          f"one-batch loss {stats['first_batch_loss']:.3f} (chance: {math.log(num_labels):.3f})", flush=True)
+    return stats
+
+
+# ---------------------------------------------------------------- the Trainer run
+
+def accuracy_metrics(eval_pred) -> dict:
+    """compute_metrics for Trainer: accuracy and macro-F1 from logits."""
+    logits, labels = eval_pred
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    return accuracy_f1(labels, np.argmax(logits, axis=-1))
+
+
+def training_arguments(args, n_train: int, *, metric: str = "accuracy"):
+    from transformers import TrainingArguments
+
+    dev = common.device_settings()
+    smoke = args.smoke
+    batch = min(args.batch_size, n_train) if smoke else args.batch_size
+    return TrainingArguments(
+        output_dir=str(common.checkpoints_dir(args.output_dir)),
+        num_train_epochs=common.SMOKE_STEPS if smoke else args.epochs,  # smoke: one batch per epoch
+        learning_rate=common.SMOKE_LR if smoke else args.lr,
+        per_device_train_batch_size=batch,
+        per_device_eval_batch_size=max(batch, 64),
+        warmup_steps=0 if smoke else 0.06,  # a float is a fraction of the steps
+        weight_decay=0.0 if smoke else 0.01,
+        lr_scheduler_type="constant" if smoke else "linear",
+        eval_strategy="no" if smoke else "epoch",
+        save_strategy="no" if smoke else "epoch",
+        save_total_limit=2,
+        load_best_model_at_end=not smoke,
+        metric_for_best_model=metric,
+        logging_steps=1 if smoke else max(1, min(50, n_train // batch // 10)),
+        logging_first_step=True,
+        seed=args.seed,
+        data_seed=args.seed,
+        report_to="none",
+        bf16=dev["bf16"], fp16=dev["fp16"], use_cpu=dev["use_cpu"],
+        dataloader_num_workers=0,
+        train_sampling_strategy="random" if smoke else "group_by_length",  # less padding: faster on CPU
+    )
+
+
+def _trainer_class():
+    from torch.utils.data import SequentialSampler
+    from transformers import Trainer
+
+    class OrderedEvalTrainer(Trainer):
+        """Trainer whose evaluation/predict keep the dataset's order.
+
+        transformers applies train_sampling_strategy="group_by_length" to evaluation too, so `predict()` would
+        return predictions in length-sorted order, not aligned with the dataset (accuracy ~ chance).
+        """
+
+        def _get_eval_sampler(self, eval_dataset):
+            return SequentialSampler(eval_dataset) if eval_dataset is not None else None
+
+        def _save(self, output_dir=None, state_dict=None):
+            """Epoch checkpoints of a LoRA model: PEFT's default save_embedding_layers="auto" would look the base
+            model up on the Hub at every save; the vocabulary never changes here, so say so and stay offline."""
+            if not hasattr(self.model, "peft_config"):
+                return super()._save(output_dir, state_dict)
+            output_dir = output_dir or self.args.output_dir
+            os.makedirs(output_dir, exist_ok=True)
+            self.model.save_pretrained(output_dir, state_dict=state_dict, save_embedding_layers=False)
+            if self.processing_class is not None:
+                self.processing_class.save_pretrained(output_dir)
+
+    return OrderedEvalTrainer
+
+
+def train(args, model, tokenizer, train_dataset, eval_dataset, *, compute_metrics=accuracy_metrics,
+          metric: str = "accuracy"):
+    """Run Trainer (tqdm bars, evaluation + checkpoint per epoch, best epoch kept); returns the Trainer.
+
+    --resume continues from the last checkpoint in OUTPUT_DIR/checkpoints. --smoke instead trains on one
+    batch and raises SystemExit unless its loss (measured in eval mode before and after) at least halved.
+    """
+    from transformers import DataCollatorWithPadding
+
+    targs = training_arguments(args, len(train_dataset), metric=metric)
+    trainable, total = trainable_parameters(model)
+    print(f"training on {common.device_settings()['device']} in {common.precision_name(common.device_settings())}; "
+          f"trainable parameters {trainable:,} of {total:,}", flush=True)
+    trainer = _trainer_class()(model=model, args=targs, train_dataset=train_dataset, eval_dataset=eval_dataset,
+                               processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+                               compute_metrics=compute_metrics)
+    if args.smoke:
+        before = trainer.evaluate(train_dataset)["eval_loss"]
+        trainer.train()
+        after = trainer.evaluate(train_dataset)["eval_loss"]
+        trainer.smoke_losses = (before, after)
+        common.check_smoke(before, after, len(train_dataset), trainer.state.global_step)
+    else:
+        trainer.train(resume_from_checkpoint=common.resume_checkpoint(args))
+    return trainer
+
+
+def predict_labels(trainer, dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class ids, softmax probabilities) for a tokenized dataset, in its order."""
+    out = trainer.predict(dataset)
+    logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
+    probs = torch.softmax(torch.from_numpy(np.asarray(logits, dtype=np.float32)), dim=-1).numpy()
+    return probs.argmax(-1), probs
