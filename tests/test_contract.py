@@ -253,3 +253,15 @@ def test_bad_input_gets_a_clear_message_fast_and_the_space_keeps_serving(endpoin
         assert_clear_refusal(kind, message, time.perf_counter() - start, f"/{endpoint.api_name}: too few inputs")
         assert f"takes {len(good)} input" in message
     assert tried or not any(cases_for(c, files) for c in endpoint.components)
+
+
+def test_an_upload_over_the_cap_is_refused_with_a_sentence(suite_client, tmp_path):
+    from shared import ui
+
+    big = tmp_path / "big.wav"
+    big.write_bytes(b"\0" * (int(ui.MAX_FILE_SIZE.removesuffix("mb")) * 1024 * 1024 + 1))
+    with open(big, "rb") as f:
+        r = httpx.post(suite_client.src.rstrip("/") + "/gradio_api/upload", files={"files": f}, timeout=30)
+    assert r.status_code == 413 and "maximum allowed size" in r.text  # before the file reaches any function
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):  # gradio_client checks it first
+        suite_client.predict(handle_file(str(big)), api_name="/reverse_audio")
