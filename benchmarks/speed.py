@@ -256,6 +256,38 @@ def zero_shot_peer(task):
     return run
 
 
+NER_TEXTS = [
+    "Apple is opening a new office in Paris, Tim Cook told Le Monde on Tuesday.",
+    "Angela Merkel met Emmanuel Macron in Berlin to discuss the European Union budget.",
+    "The Amazon flows through Brazil, but Amazon the company is based in Seattle.",
+    "my sister flew from seattle to tokyo with japan airlines to watch the world cup final",
+    "Manchester United signed a Brazilian striker from Real Madrid for the new season.",
+    "NASA and the European Space Agency launched the James Webb Space Telescope from French Guiana.",
+    "Dr. Jane Goodall spoke at Stanford University about chimpanzees in Tanzania.",
+    "Samsung unveiled the Galaxy phone in Seoul, while Google answered from Mountain View.",
+    "The Nile runs through Egypt and Sudan before reaching the Mediterranean Sea.",
+    "Shakespeare wrote Hamlet while living in London, far from Stratford-upon-Avon.",
+    "The United Nations held its summit in New York with leaders from India, Japan and Kenya.",
+    "Lionel Messi scored twice as Argentina beat France in the World Cup final in Qatar.",
+]
+
+
+def ner_peer(task):
+    """pipeline("token-classification", aggregation_strategy="simple") on the task's merged model; the answer
+    compared is the set of (word, type) entities."""
+    from transformers import pipeline
+
+    model, tokenizer = task.load()
+    pipe = pipeline("token-classification", model=model, tokenizer=tokenizer, aggregation_strategy="simple",
+                    device=-1)
+    return lambda batch: [entity_key([(e["word"], e["entity_group"]) for e in found])
+                          for found in pipe([t for (t,) in batch], batch_size=len(batch))]
+
+
+def entity_key(pairs) -> str:
+    return "; ".join(sorted(f"{w.lower()}:{k}" for w, k in pairs))
+
+
 @dataclass(frozen=True)
 class Case:
     inputs: list[tuple]  # the /predict endpoint's arguments, one tuple per request
@@ -276,6 +308,9 @@ CASES: dict[str, Case] = {
         "rows: the fair peer of what the Space computes); the transformers.pipeline peer is "
         "`pipeline('feature-extraction')` on the same encoder, one string per forward pass plus the same scoring "
         "(the course's `zero-shot-classification` pipeline needs an NLI model, which this checkpoint is not).")),
+    "ner": Case([(t,) for t in NER_TEXTS], ner_peer, note=(
+        "Agreement = the same set of (word, type) entities. The pipeline passes no casing feature (its token types "
+        "are all 0) where the task passes each word's case, so their entities differ where case decides.")),
 }
 
 
@@ -389,7 +424,11 @@ class ClientAsk:
 
 
 def top_label(answer) -> str:
-    """The top label of a gr.Label answer ({"label": ..., "confidences": [...]})."""
+    """The top label of a gr.Label answer ({"label": ..., "confidences": [...]}), or the entities of a
+    gr.HighlightedText answer ([{"token", "class_or_confidence"}, ...]) as `entity_key` writes them."""
+    if isinstance(answer, list):
+        return entity_key([(item["token"], item["class_or_confidence"]) for item in answer
+                           if item.get("class_or_confidence")])
     return answer["label"] if isinstance(answer, dict) else str(answer)
 
 

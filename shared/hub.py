@@ -28,6 +28,7 @@ HUB_IDS = {
     "sentiment": f"{HUB_NAMESPACE}/minilm-sentiment-rotten-tomatoes",
     "pair_classification": f"{HUB_NAMESPACE}/minilm-pair-classification",
     "zero_shot": f"{HUB_NAMESPACE}/minilm-zero-shot",
+    "ner": f"{HUB_NAMESPACE}/minilm-ner-silver-conll",
 }
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"

@@ -63,13 +63,19 @@ def loaded() -> list:
     return list(_cache)
 
 
-def _load(where: str):
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelForTokenClassification"}
+
+
+def _load(where: str, head: str = "sequence"):
+    import transformers
+    from transformers import AutoConfig, AutoTokenizer
     from transformers.utils import logging as hf_logging
+
+    auto_class = getattr(transformers, HEADS[head])
 
     adapter = _adapter_config(where)
     if adapter is None:
-        model = AutoModelForSequenceClassification.from_pretrained(where, use_safetensors=True)
+        model = auto_class.from_pretrained(where, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(where)
     else:
         from peft import PeftModel
@@ -82,7 +88,9 @@ def _load(where: str):
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # "classifier newly initialized": the adapter brings it
         try:
-            base = AutoModelForSequenceClassification.from_pretrained(base_path, config=config, use_safetensors=True)
+            # ignore_mismatched_sizes: a widened token-type table (shared.tasks.ner's casing) comes from the adapter
+            base = auto_class.from_pretrained(base_path, config=config, use_safetensors=True,
+                                              ignore_mismatched_sizes=True)
         finally:
             hf_logging.set_verbosity(verbosity)
         model = PeftModel.from_pretrained(base, where).merge_and_unload()
@@ -94,9 +102,10 @@ def _load(where: str):
     return model, tokenizer
 
 
-def load_classifier(folder_or_hub_id: str | os.PathLike):
-    """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process."""
+def load_classifier(folder_or_hub_id: str | os.PathLike, head: str = "sequence"):
+    """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process. `head`: "sequence"
+    (AutoModelForSequenceClassification) or "token" (AutoModelForTokenClassification)."""
     where = str(folder_or_hub_id)
     if os.path.isdir(where):
         where = str(Path(where).resolve())
-    return cached(("classifier", where), lambda: _load(where))
+    return cached(("classifier", where, head), lambda: _load(where, head))

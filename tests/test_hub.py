@@ -52,8 +52,8 @@ def test_empty_checkpoint_folder_does_not_count(ckpt_dir):
 
 def test_unknown_task_names_its_training_command(ckpt_dir, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    with pytest.raises(hub.CheckpointNotFound, match=r"python -m training\.ner"):
-        hub.resolve("ner")
+    with pytest.raises(hub.CheckpointNotFound, match=r"python -m training\.no_such_task"):
+        hub.resolve("no_such_task")
 
 
 def test_packaged_minilm_is_found_by_its_hub_id():

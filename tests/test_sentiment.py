@@ -119,7 +119,7 @@ def test_concurrent_first_requests_load_the_model_once(monkeypatch):
 
     calls = []
     real = modeling._load
-    monkeypatch.setattr(modeling, "_load", lambda where: calls.append(where) or real(where))
+    monkeypatch.setattr(modeling, "_load", lambda where, head: calls.append(where) or real(where, head))
     modeling.clear_cache()
     results, barrier = [], threading.Barrier(4)
 

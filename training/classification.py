@@ -1,5 +1,6 @@
-"""Sequence classification, what training/sentiment.py and training/pair_classification.py share: the model
-(LoRA on AutoModelForSequenceClassification), the ch8 preflight, and the Trainer run.
+"""Classification, what training/sentiment.py, training/pair_classification.py and training/ner.py share: the
+model (LoRA on AutoModelForSequenceClassification or AutoModelForTokenClassification), the ch8 preflight (for
+sequence heads), and the Trainer run.
 
 Model format: a PEFT LoRA adapter ("all-linear" targets, so it works unchanged with any BERT-like encoder) plus
 the fully trained classification head (and pooler when there is one). The base weights load through
@@ -37,34 +38,61 @@ def load_tokenizer(model_id: str):
 
 
 def build_classifier(model_id: str, labels: list[str], *, method: str = "lora", lora_r: int = 16,
-                     lora_alpha: int | None = None, lora_dropout: float = 0.1):
-    """AutoModelForSequenceClassification on `model_id` (loaded via base_model_path), LoRA-wrapped by default."""
-    from transformers import AutoModelForSequenceClassification
+                     lora_alpha: int | None = None, lora_dropout: float = 0.1, head: str = "sequence",
+                     token_types: int | None = None):
+    """A classifier on `model_id` (loaded via base_model_path), LoRA-wrapped by default. `head`: "sequence"
+    (AutoModelForSequenceClassification) or "token" (AutoModelForTokenClassification). `token_types`: widen the
+    token-type embeddings to that many rows (new rows start as a copy of row 0, so the model begins unchanged)
+    and train them in full (shared.tasks.ner's casing feature)."""
+    import transformers
     from transformers.utils import logging as hf_logging
+
+    from shared.modeling import HEADS
 
     id2label = dict(enumerate(labels))
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # "classifier newly initialized" is expected here
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model = getattr(transformers, HEADS[head]).from_pretrained(
             hub.base_model_path(model_id), num_labels=len(labels), id2label=id2label,
             label2id={v: k for k, v in id2label.items()}, use_safetensors=True)
     finally:
         hf_logging.set_verbosity(verbosity)
     model.config._name_or_path = model_id  # the real Hub id, not the site-packages path
+    extra = []
+    if token_types:
+        extra = [widen_token_types(model, token_types)]
     if method == "full":
         return model
     from peft import LoraConfig, TaskType, get_peft_model
 
-    head = head_modules(model)
+    heads = head_modules(model)
     in_head = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
-               and any(name == h or name.startswith(h + ".") for h in head)]
-    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora_r, lora_alpha=lora_alpha or 2 * lora_r,
-                        lora_dropout=lora_dropout, target_modules="all-linear", exclude_modules=in_head or None,
-                        modules_to_save=[h.rsplit(".", 1)[-1] for h in head])
+               and any(name == h or name.startswith(h + ".") for h in heads)]
+    config = LoraConfig(task_type=TaskType.SEQ_CLS if head == "sequence" else TaskType.TOKEN_CLS, r=lora_r,
+                        lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=lora_dropout, target_modules="all-linear",
+                        exclude_modules=in_head or None,
+                        modules_to_save=[h.rsplit(".", 1)[-1] for h in heads] + extra)
     model = get_peft_model(model, config)
     model.peft_config["default"].base_model_name_or_path = model_id
     return model
+
+
+def widen_token_types(model, rows: int) -> str:
+    """Give the encoder `rows` token types (config.type_vocab_size) and mark config.casing_feature; returns the
+    module's name for modules_to_save."""
+    embeddings = model.get_input_embeddings()  # word embeddings; token types sit beside them
+    owner = next(m for m in model.modules() if hasattr(m, "token_type_embeddings") and
+                 getattr(m, "word_embeddings", None) is embeddings)
+    old = owner.token_type_embeddings
+    new = torch.nn.Embedding(rows, old.embedding_dim)
+    with torch.no_grad():
+        new.weight[:] = old.weight[0]
+        new.weight[:old.num_embeddings] = old.weight
+    owner.token_type_embeddings = new
+    model.config.type_vocab_size = rows
+    model.config.casing_feature = True
+    return "token_type_embeddings"
 
 
 def head_modules(model) -> list[str]:
@@ -219,7 +247,7 @@ def _trainer_class():
 
 
 def train(args, model, tokenizer, train_dataset, eval_dataset, *, compute_metrics=accuracy_metrics,
-          metric: str = "accuracy"):
+          metric: str = "accuracy", data_collator=None):
     """Run Trainer (tqdm bars, evaluation + checkpoint per epoch, best epoch kept); returns the Trainer.
 
     --resume continues from the last checkpoint in OUTPUT_DIR/checkpoints. --smoke instead trains on one
@@ -232,7 +260,8 @@ def train(args, model, tokenizer, train_dataset, eval_dataset, *, compute_metric
     print(f"training on {common.device_settings()['device']} in {common.precision_name(common.device_settings())}; "
           f"trainable parameters {trainable:,} of {total:,}", flush=True)
     trainer = _trainer_class()(model=model, args=targs, train_dataset=train_dataset, eval_dataset=eval_dataset,
-                               processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+                               processing_class=tokenizer,
+                               data_collator=data_collator or DataCollatorWithPadding(tokenizer),
                                compute_metrics=compute_metrics)
     if args.smoke:
         before = trainer.evaluate(train_dataset)["eval_loss"]

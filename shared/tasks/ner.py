@@ -1,0 +1,183 @@
+"""Named-entity recognition (course chapter 7.2, `pipeline("ner", aggregation_strategy="simple")`).
+
+What training and the Space share: the CoNLL labels in IOB2, the course's label alignment, the casing feature,
+the windows over long text, and predict(). The checkpoint (checkpoints/ner/, `python -m training.ner`) is a
+LoRA adapter + token-classification head on all-MiniLM-L6-v2, trained on silver labels (shared.data.ner).
+
+Casing. MiniLM's vocabulary is uncased, and case is most of what tells "Apple" (ORG) from "apple". A checkpoint
+whose config says `casing_feature: true` reads each word's case through BERT's token-type embeddings, widened
+to `len(CASES)` rows: every word piece gets the type of its word (0 lower / no letters, 1 Capitalized,
+2 ALL CAPS). The architecture stays a plain BertForTokenClassification; only the token_type_ids differ.
+The module follows the task contract of `shared.tasks`.
+"""
+
+from __future__ import annotations
+
+from shared import hub
+from shared.tasks import Output, check_text
+
+TASK = "ner"
+TYPES = ["PER", "ORG", "LOC", "MISC"]
+LABELS = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]  # the course's order: B-X odd, I-X = B-X + 1
+CASES = ["lower", "Capitalized", "UPPER"]
+MAX_INPUT_CHARS = 20_000  # about 8 windows of text
+MAX_MODEL_TOKENS = 256  # one window; longer text is read in overlapping windows
+STRIDE = 64  # word pieces shared by two consecutive windows
+
+
+# ------------------------------------------------------------------------------------- training side
+
+def casing(word: str) -> int:
+    """0 lower case or no letters, 1 Capitalized, 2 ALL CAPS (two letters or more)."""
+    letters = [c for c in word if c.isalpha()]
+    if not letters:
+        return 0
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return 2
+    return 1 if letters[0].isupper() else 0
+
+
+def align_labels_with_tokens(labels: list[int], word_ids: list[int | None]) -> list[int]:
+    """The course's rule: -100 on special tokens; a word's first piece keeps its label, the other pieces of a
+    B-X word become I-X."""
+    aligned, current = [], None
+    for word_id in word_ids:
+        if word_id is None:
+            aligned.append(-100)
+        elif word_id != current:
+            aligned.append(labels[word_id])
+        else:
+            label = labels[word_id]
+            aligned.append(label + 1 if label % 2 == 1 else label)
+        current = word_id
+    return aligned
+
+
+def tokenize_and_align(batch: dict, tokenizer, max_length: int = MAX_MODEL_TOKENS, use_casing: bool = False) -> dict:
+    """datasets.map function over {"tokens", "ner_tags"}: input_ids, attention_mask, token_type_ids, labels."""
+    enc = tokenizer(batch["tokens"], truncation=True, max_length=max_length, is_split_into_words=True)
+    enc["labels"], types = [], []
+    for i, tags in enumerate(batch["ner_tags"]):
+        word_ids = enc.word_ids(i)
+        enc["labels"].append(align_labels_with_tokens(tags, word_ids))
+        words = batch["tokens"][i]
+        types.append([0 if w is None else casing(words[w]) for w in word_ids])
+    if use_casing:
+        enc["token_type_ids"] = types
+    return enc
+
+
+# ------------------------------------------------------------------------------------------ serving
+
+def check(text) -> str:
+    return check_text(text, max_chars=MAX_INPUT_CHARS, empty="Please type a sentence to tag: the box is empty.")
+
+
+def load(model: str | None = None):
+    """(model, tokenizer) for `model` or resolve("ner"); loaded once per process by shared.modeling."""
+    from shared import modeling
+
+    return modeling.load_classifier(hub.resolve(TASK, model), head="token")
+
+
+def word_cases(text: str, word_ids: list[int | None], offsets) -> list[int]:
+    """Each piece's token type: the `casing` of the whole word it belongs to (0 for special tokens)."""
+    spans: dict[int, list[int]] = {}
+    for w, (start, end) in zip(word_ids, offsets):
+        if w is not None:
+            spans.setdefault(w, [start, end])[1] = end
+    return [0 if w is None else casing(text[spans[w][0]:spans[w][1]]) for w in word_ids]
+
+
+def _token_scores(net, tokenizer, text: str):
+    """{(start, end): (probabilities, word index)} for every word piece of `text`, each from the window where
+    it sits farthest from an edge."""
+    import torch
+
+    enc = tokenizer(text, truncation=True, max_length=MAX_MODEL_TOKENS, stride=STRIDE,
+                    return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt")
+    offsets = enc.pop("offset_mapping")
+    enc.pop("overflow_to_sample_mapping", None)
+    words = [enc.word_ids(w) for w in range(len(offsets))]
+    if getattr(net.config, "casing_feature", False):
+        enc["token_type_ids"] = torch.tensor([word_cases(text, window, offs)
+                                              for window, offs in zip(words, offsets.tolist())])
+    with torch.inference_mode():
+        probs = net(**enc).logits.float().softmax(-1)
+    best: dict[tuple[int, int], tuple[float, object, int]] = {}
+    for row, (window, offs) in enumerate(zip(words, offsets.tolist())):
+        positions = [i for i, w in enumerate(window) if w is not None]
+        for rank, i in enumerate(positions):
+            margin = min(rank, len(positions) - 1 - rank)
+            key = tuple(offs[i])
+            if key not in best or margin > best[key][0]:
+                best[key] = (margin, probs[row, i], window[i])
+    return {key: (p, w) for key, (_, p, w) in sorted(best.items())}, len(offsets)
+
+
+def tag_words(token_lists: list[list[str]], model: str | None = None, batch_size: int = 32) -> list[list[str]]:
+    """IOB2 tags for pre-split words (one per word, its first piece's), as the checkpoint reads them: for scoring
+    on CoNLL-style data. Words past the window are tagged O."""
+    import torch
+
+    net, tokenizer = load(model)
+    id2label = {int(k): v for k, v in net.config.id2label.items()}
+    use_casing = getattr(net.config, "casing_feature", False)
+    out = []
+    for start in range(0, len(token_lists), batch_size):
+        chunk = [list(t) for t in token_lists[start:start + batch_size]]
+        enc = tokenize_and_align({"tokens": chunk, "ner_tags": [[0] * len(t) for t in chunk]}, tokenizer,
+                                 use_casing=use_casing)
+        enc.pop("labels")
+        word_ids = [enc.word_ids(i) for i in range(len(chunk))]
+        batch = tokenizer.pad(dict(enc), return_tensors="pt")
+        with torch.inference_mode():
+            ids = net(**batch).logits.argmax(-1).tolist()
+        for i, tokens in enumerate(chunk):
+            tags, seen = ["O"] * len(tokens), set()
+            for j, w in enumerate(word_ids[i]):
+                if w is not None and w not in seen:
+                    seen.add(w)
+                    tags[w] = id2label[ids[i][j]]
+            out.append(tags)
+    return out
+
+
+def predict(text: str, model: str | None = None) -> Output:
+    """{"text", "entities": [{"entity_group", "score", "word", "start", "end"}]}: whole words, B-/I- runs of one
+    type merged, score = mean probability of the entity's pieces (the pipeline's "simple" aggregation, with a
+    word's label taken from its first piece)."""
+    text = check(text)
+    net, tokenizer = load(model)
+    id2label = {int(k): v for k, v in net.config.id2label.items()}
+    scores, n_windows = _token_scores(net, tokenizer, text)
+    words: list[dict] = []  # one per word: label of its first piece, span, the probabilities of its pieces
+    for (start, end), (p, word) in scores.items():
+        if words and words[-1]["word"] == word:
+            words[-1]["end"] = end
+            words[-1]["scores"].append(float(p[words[-1]["id"]]))
+            continue
+        label_id = int(p.argmax())
+        words.append({"word": word, "id": label_id, "label": id2label[label_id], "start": start, "end": end,
+                      "scores": [float(p[label_id])]})
+    entities: list[dict] = []
+    for w in words:
+        if w["label"] == "O":
+            continue
+        prefix, kind = w["label"].split("-", 1)
+        last = entities[-1] if entities else None
+        if prefix == "I" and last and last["entity_group"] == kind and last["_next"] == w["word"]:
+            last["end"], last["_scores"] = w["end"], last["_scores"] + w["scores"]
+        else:
+            entities.append({"entity_group": kind, "start": w["start"], "end": w["end"], "_scores": w["scores"]})
+        entities[-1]["_next"] = w["word"] + 1
+    for e in entities:
+        scores_ = e.pop("_scores")
+        e.pop("_next")
+        e["score"] = sum(scores_) / len(scores_)
+        e["word"] = text[e["start"]:e["end"]]
+    out = Output({"text": text, "entities": entities})
+    if n_windows > 1:
+        out.notices.append(f"This text is {n_windows} windows of {MAX_MODEL_TOKENS} word pieces long; each was tagged "
+                           f"and the windows overlap by {STRIDE} pieces.")
+    return out

@@ -1,0 +1,40 @@
+"""Named entities (course ch7.2): text in, entities highlighted, and a table of them with offsets and scores."""
+
+import gradio as gr
+
+from shared import catalog, ui
+from shared.tasks import ner
+
+EXAMPLES = [
+    "Apple is opening a new office in Paris, Tim Cook told Le Monde on Tuesday.",
+    "my sister flew from seattle to tokyo with japan airlines to watch the world cup final",
+    "The Amazon flows through Brazil, but Amazon the company is based in Seattle.",
+]
+
+
+def predict(text: str):
+    """(entities for gr.HighlightedText, one table row per entity)."""
+    out = ner.predict(text)
+    rows = [[e["word"], e["entity_group"], round(e["score"], 3), e["start"], e["end"]] for e in out.value["entities"]]
+    out.value = (out.value, rows)
+    return out
+
+
+with gr.Blocks() as demo:
+    ui.header("ner")
+    with gr.Row():
+        with gr.Column():
+            text = ui.textbox(label=ui.t("ner.text"), lines=4, placeholder=ui.t("ner.placeholder"),
+                              info=ui.t("ner.info"))
+            button = gr.Button(ui.t("ner.button"), variant="primary")
+        with gr.Column():
+            entities = gr.HighlightedText(label=ui.t("ner.entities"), combine_adjacent=False)
+            table = gr.Dataframe(headers=["entity", "type", "score", "start", "end"], label=ui.t("ner.table"),
+                                 interactive=False)
+    gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
+    gr.on([button.click, text.submit], ui.endpoint(predict), inputs=text, outputs=[entities, table],
+          api_name="predict")
+    ui.code_section("ner")
+
+if __name__ == "__main__":
+    ui.launch(demo, warm=catalog.get("ner").tasks)

@@ -1,0 +1,113 @@
+"""Named entities (course ch7.2): label alignment, casing, the gold set, the committed checkpoint, the Space."""
+
+import pytest
+
+from shared.data import ner as ner_data
+from shared.tasks import InputError, ner
+
+B_PER, I_PER, B_LOC = ner.LABELS.index("B-PER"), ner.LABELS.index("I-PER"), ner.LABELS.index("B-LOC")
+
+
+def test_labels_are_the_course_order():
+    assert ner.LABELS == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+
+
+def test_alignment_follows_the_course_rule():
+    # words: "Tchaikovsky" (3 pieces, B-PER), "lived" (1, O), "in" (O), "Klin" (2 pieces, B-LOC)
+    labels = [B_PER, 0, 0, B_LOC]
+    word_ids = [None, 0, 0, 0, 1, 2, 3, 3, None]
+    assert ner.align_labels_with_tokens(labels, word_ids) == [-100, B_PER, I_PER, I_PER, 0, 0, B_LOC, B_LOC + 1, -100]
+
+
+def test_alignment_on_the_real_tokenizer():
+    tokenizer = pytest.importorskip("training.classification").load_tokenizer(ner.hub.MINILM)
+    batch = {"tokens": [["Przybyszewski", "visited", "KLIN"]], "ner_tags": [[B_PER, 0, B_LOC]]}
+    enc = ner.tokenize_and_align(batch, tokenizer, use_casing=True)
+    pieces = tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+    assert pieces[0] == "[CLS]" and pieces[-1] == "[SEP]" and len(pieces) > 5  # the name splits into pieces
+    labels, types = enc["labels"][0], enc["token_type_ids"][0]
+    assert labels[0] == labels[-1] == -100 and labels[1] == B_PER
+    assert set(labels[2:pieces.index("visited")]) == {I_PER}  # the name's other pieces: I-PER
+    assert types[1] == 1 and types[pieces.index("visited")] == 0 and types[-2] == 2  # Capitalized, lower, UPPER
+
+
+@pytest.mark.parametrize("word, case", [("apple", 0), ("Apple", 1), ("NASA", 2), ("I", 1), ("1984", 0),
+                                        ("iPhone", 0), ("U.K.", 2), ("McDonald's", 1)])
+def test_casing(word, case):
+    assert ner.casing(word) == case
+
+
+def test_gold_set_is_valid_iob2_with_every_type():
+    gold = ner_data.read_conll(ner_data.GOLD_FILE)
+    assert len(gold) >= 40
+    counts = dict.fromkeys(ner.TYPES, 0)
+    for sentence in gold:
+        tags = [ner.LABELS[i] for i in sentence["ner_tags"]]
+        for previous, tag in zip(["O", *tags], tags):
+            if tag.startswith("I-"):
+                assert previous[2:] == tag[2:], (sentence["tokens"], tags)
+            if tag.startswith("B-"):
+                counts[tag[2:]] += 1
+    assert min(counts.values()) >= 25, counts
+
+
+def test_spacy_tags_map_to_conll_types():
+    tags = ner_data.spacy_predictions([["Barack", "Obama", "visited", "Paris", "with", "the", "French", "team"]])[0]
+    assert tags[:2] == ["B-PER", "I-PER"] and tags[3] == "B-LOC" and tags[6] == "B-MISC"
+
+
+def test_seqeval_wrapper_on_a_known_case():
+    from training.ner import seqeval_scores
+
+    refs = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
+    preds = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "O"]]  # 2 of 3 entities right, 2 of 3 predicted right
+    scores = seqeval_scores(refs, preds)
+    assert scores["precision"] == pytest.approx(2 / 3) and scores["recall"] == pytest.approx(2 / 3)
+    assert scores["accuracy"] == pytest.approx(5 / 6) and scores["per_type"]["PER"] == 1.0
+
+
+def test_smoke_training_writes_a_loadable_tagger(tmp_path):
+    from training import ner as training_ner
+
+    out = tmp_path / "ckpt"
+    metrics = training_ner.main(["--smoke", "--output-dir", str(out)])
+    before, after = metrics["smoke_losses"]
+    assert after <= 0.5 * before
+    assert (out / "adapter_model.safetensors").is_file() and (out / "metrics.json").is_file()
+    result = ner.predict("Barack Obama visited Paris.", model=str(out)).value
+    assert result["text"] == "Barack Obama visited Paris." and isinstance(result["entities"], list)
+
+
+# ------------------------------------------------------------------ the committed checkpoint
+
+def test_obvious_sentence():
+    out = ner.predict("Barack Obama flew to Paris to meet the board of Microsoft.")
+    found = {(e["word"], e["entity_group"]) for e in out.value["entities"]}
+    assert {("Barack Obama", "PER"), ("Paris", "LOC"), ("Microsoft", "ORG")} <= found
+    for e in out.value["entities"]:
+        assert out.value["text"][e["start"]:e["end"]] == e["word"] and 0.3 < e["score"] <= 1.0
+    assert out.notices == []
+
+
+def test_long_text_is_read_in_windows():
+    filler = "The committee met again and talked about the weather for a long while. " * 60
+    text = filler + "Then Angela Merkel arrived in Berlin."
+    out = ner.predict(text)
+    assert any(e["word"] == "Berlin" and e["entity_group"] == "LOC" for e in out.value["entities"])
+    assert out.notices and "windows" in out.notices[0]
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="empty"):
+        ner.predict("  ")
+    with pytest.raises(InputError, match="at most 20,000"):
+        ner.predict("x " * 20_000)
+
+
+@pytest.mark.parametrize("space_client", ["ner"], indirect=True)
+def test_space_round_trip(space_client):
+    highlighted, table = space_client.predict("Angela Merkel visited Google in London.", api_name="/predict")
+    kinds = {row[0]: row[1] for row in table["data"]}
+    assert kinds.get("Angela Merkel") == "PER" and kinds.get("London") == "LOC"
+    assert any(item.get("class_or_confidence") == "PER" or item.get("entity") == "PER"
+               for item in (highlighted if isinstance(highlighted, list) else highlighted.get("value", [])))
