@@ -308,7 +308,7 @@ CASES: dict[str, Case] = {
         "rows: the fair peer of what the Space computes); the transformers.pipeline peer is "
         "`pipeline('feature-extraction')` on the same encoder, one string per forward pass plus the same scoring "
         "(the course's `zero-shot-classification` pipeline needs an NLI model, which this checkpoint is not).")),
-    "ner": Case([(t,) for t in NER_TEXTS], ner_peer, note=(
+    "ner": Case([(t,) for t in NER_TEXTS], ner_peer, peer_batches=(1,), note=(
         "Agreement = the same set of (word, type) entities. The pipeline passes no casing feature (its token types "
         "are all 0) where the task passes each word's case, so their entities differ where case decides.")),
 }
