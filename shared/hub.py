@@ -29,6 +29,7 @@ HUB_IDS = {
     "pair_classification": f"{HUB_NAMESPACE}/minilm-pair-classification",
     "zero_shot": f"{HUB_NAMESPACE}/minilm-zero-shot",
     "ner": f"{HUB_NAMESPACE}/minilm-ner-silver-conll",
+    "qa": f"{HUB_NAMESPACE}/minilm-squad-shifts-qa",
 }
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"

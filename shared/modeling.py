@@ -63,7 +63,8 @@ def loaded() -> list:
     return list(_cache)
 
 
-HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelForTokenClassification"}
+HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelForTokenClassification",
+         "qa": "AutoModelForQuestionAnswering"}
 
 
 def _load(where: str, head: str = "sequence"):

@@ -69,7 +69,8 @@ def build_classifier(model_id: str, labels: list[str], *, method: str = "lora", 
     heads = head_modules(model)
     in_head = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
                and any(name == h or name.startswith(h + ".") for h in heads)]
-    config = LoraConfig(task_type=TaskType.SEQ_CLS if head == "sequence" else TaskType.TOKEN_CLS, r=lora_r,
+    task_type = {"sequence": TaskType.SEQ_CLS, "token": TaskType.TOKEN_CLS, "qa": TaskType.QUESTION_ANS}[head]
+    config = LoraConfig(task_type=task_type, r=lora_r,
                         lora_alpha=lora_alpha or 2 * lora_r, lora_dropout=lora_dropout, target_modules="all-linear",
                         exclude_modules=in_head or None,
                         modules_to_save=[h.rsplit(".", 1)[-1] for h in heads] + extra)
