@@ -64,10 +64,21 @@ def loaded() -> list:
 
 
 HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelForTokenClassification",
-         "qa": "AutoModelForQuestionAnswering"}
+         "qa": "AutoModelForQuestionAnswering", "mlm": "AutoModelForMaskedLM"}
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX), read at run time: the machine a Space
+    or a training run lands on varies."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _load(where: str, head: str = "sequence"):
+    import torch
     import transformers
     from transformers import AutoConfig, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -76,7 +87,7 @@ def _load(where: str, head: str = "sequence"):
 
     adapter = _adapter_config(where)
     if adapter is None:
-        model = auto_class.from_pretrained(where, use_safetensors=True)
+        model = auto_class.from_pretrained(where, use_safetensors=True, dtype=torch.float32)  # fp16 files too
         tokenizer = AutoTokenizer.from_pretrained(where)
     else:
         from peft import PeftModel
@@ -103,9 +114,20 @@ def _load(where: str, head: str = "sequence"):
     return model, tokenizer
 
 
+def head_of(folder: str | os.PathLike) -> str:
+    """The HEADS key of a local checkpoint, from its config's `architectures` ("sequence" when it names none)."""
+    import json
+
+    names = json.loads((Path(folder) / "config.json").read_text()).get("architectures") or []
+    for head, auto_class in HEADS.items():
+        if any(name.endswith(auto_class.removeprefix("AutoModel")) for name in names):
+            return head
+    return "sequence"
+
+
 def load_classifier(folder_or_hub_id: str | os.PathLike, head: str = "sequence"):
-    """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process. `head`: "sequence"
-    (AutoModelForSequenceClassification) or "token" (AutoModelForTokenClassification)."""
+    """(model, tokenizer) ready for inference: eval mode, adapter merged. Cached per process. `head`: a key of
+    HEADS ("sequence", "token", "qa", "mlm")."""
     where = str(folder_or_hub_id)
     if os.path.isdir(where):
         where = str(Path(where).resolve())

@@ -55,6 +55,13 @@ def test_postprocess_picks_the_best_span_over_all_windows(tokenizer):
     start[0, 0] = end[0, 0] = 50.0  # [CLS] is never an answer: its offsets are None
     best = qa.postprocess(start, end, features, examples)[0]
     assert best["prediction_text"] == "1889" and LONG[best["start"]:best["end"]] == "1889"
+    # unpadded windows (training.qa's evaluation): one logits array per window, each as long as its window
+    short = qa.preprocess_eval({k: [v] for k, v in examples[0].items()}, tokenizer, padding=False)
+    lengths = [len(ids) for ids in short["input_ids"]]
+    assert lengths[-1] < lengths[0] == qa.MAX_MODEL_TOKENS
+    trimmed = qa.postprocess([row[:n] for row, n in zip(start, lengths)], [row[:n] for row, n in zip(end, lengths)],
+                             short, examples)[0]
+    assert trimmed["prediction_text"] == "1889"
 
 
 def test_bad_input():
@@ -68,8 +75,27 @@ def test_smoke_training_learns_one_batch(tmp_path):
     from training import qa as training_qa
 
     metrics = training_qa.main(["--smoke", "--max-length", "128", "--output-dir", str(tmp_path / "ckpt")])
-    assert metrics["smoke"] and metrics["test_questions"] == 30
-    assert (tmp_path / "ckpt" / "adapter_model.safetensors").is_file()
+    assert metrics["smoke"] and metrics["test"]["questions"] == 30
+    assert set(metrics["test"]["model"]) == {"exact_match", "f1"}
+    assert (tmp_path / "ckpt" / "model.safetensors").is_file()  # full fine-tune, stored in fp16
+    assert "# MiniLM extractive question answering" in (tmp_path / "ckpt" / "README.md").read_text()
     out = qa.predict("Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare.",
                      model=str(tmp_path / "ckpt"))
     assert out.value["answer"] and 0 < out.value["score"] <= 1
+
+
+@pytest.mark.parametrize("space_client", ["qa"], indirect=True)
+def test_space_answers_from_the_second_window(space_client):
+    from pathlib import Path
+
+    context = (Path(__file__).parents[1] / "spaces" / "qa" / "normans.txt").read_text()
+    answer, score, highlighted = space_client.predict("When was the Duchy of Normandy founded?", context,
+                                                      api_name="/predict")
+    assert "911" in answer and 0 < score <= 1
+    marked = [item["token"] for item in highlighted if item.get("class_or_confidence") == "answer"]
+    assert marked == [answer]
+    assert "".join(item["token"] for item in highlighted) == context  # the whole context, answer in place
+    answer, _, _ = space_client.predict("Where do I live?",
+                                        "My name is Sylvain and I work at Hugging Face in Brooklyn.",
+                                        api_name="/predict")
+    assert answer == "Brooklyn"

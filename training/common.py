@@ -174,14 +174,18 @@ def clear_errors(what: str, hint: str = ""):
 
 # ---------------------------------------------------------------- device, smoke run, resume
 
-def device_settings() -> dict:
-    """Device and precision, chosen automatically: CUDA in bf16 when the GPU supports it, else fp16; CPU in fp32."""
+def device_settings(cpu_bf16: bool = False) -> dict:
+    """Device and precision, chosen automatically: CUDA in bf16 when the GPU supports it, else fp16; CPU in fp32,
+    or with `cpu_bf16` in bf16 autocast when the CPU reports native bf16 (shared.modeling.cpu_has_bf16)."""
     if torch.cuda.is_available():
         bf16 = torch.cuda.is_bf16_supported()
         return {"device": f"cuda ({torch.cuda.get_device_name(0)})", "bf16": bf16, "fp16": not bf16,
                 "use_cpu": False}
+    from shared.modeling import cpu_has_bf16
+
     n = torch.get_num_threads()
-    return {"device": f"cpu ({n} thread{'s' * (n > 1)})", "bf16": False, "fp16": False, "use_cpu": True}
+    return {"device": f"cpu ({n} thread{'s' * (n > 1)})", "bf16": cpu_bf16 and cpu_has_bf16(), "fp16": False,
+            "use_cpu": True}
 
 
 def precision_name(settings: dict) -> str:
@@ -221,9 +225,10 @@ def resume_checkpoint(args) -> str | None:
 
 # ---------------------------------------------------------------- outputs
 
-def save_model(model, tokenizer, folder: str | Path, *, base_model: str) -> Path:
+def save_model(model, tokenizer, folder: str | Path, *, base_model: str, half: bool = False) -> Path:
     """Write the model (a PEFT adapter, or a full model) + its config + tokenizer into `folder`; the adapter and
-    config name `base_model` (the real Hub id, not the packaged path), so the folder loads the usual way."""
+    config name `base_model` (the real Hub id, not the packaged path), so the folder loads the usual way.
+    `half`: store a full model's weights in fp16 (half the size; shared.modeling loads them back as fp32)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "peft_config"):
@@ -232,10 +237,15 @@ def save_model(model, tokenizer, folder: str | Path, *, base_model: str) -> Path
         model.save_pretrained(folder, safe_serialization=True, save_embedding_layers=False)
         config = model.get_base_model().config
         config._name_or_path = base_model
+        config.architectures = [type(model.get_base_model()).__name__]  # which head: shared.modeling.head_of
         config.save_pretrained(folder)  # labels, architecture: what the base needs to rebuild the head
     else:
         model.config._name_or_path = base_model
-        model.save_pretrained(folder, safe_serialization=True)
+        if half:
+            model.to(torch.float16).save_pretrained(folder, safe_serialization=True)
+            model.to(torch.float32)
+        else:
+            model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
 

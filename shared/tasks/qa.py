@@ -22,15 +22,17 @@ N_BEST = 20
 MAX_ANSWER_TOKENS = 30
 
 
-def _tokenize(tokenizer, questions, contexts, max_length: int, stride: int):
+def _tokenize(tokenizer, questions, contexts, max_length: int, stride: int, padding):
     return tokenizer([q.strip() for q in questions], contexts, max_length=max_length, truncation="only_second",
-                     stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding="max_length")
+                     stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding=padding)
 
 
-def preprocess_train(examples: dict, tokenizer, max_length: int = MAX_MODEL_TOKENS, stride: int = STRIDE) -> dict:
+def preprocess_train(examples: dict, tokenizer, max_length: int = MAX_MODEL_TOKENS, stride: int = STRIDE,
+                     padding=False) -> dict:
     """datasets.map over {"question", "context", "answers"}: one row per window, with start/end positions of the
-    first answer, or (0, 0) ([CLS]) when the window does not hold all of it."""
-    inputs = _tokenize(tokenizer, examples["question"], examples["context"], max_length, stride)
+    first answer, or (0, 0) ([CLS]) when the window does not hold all of it. Unpadded by default: a collator
+    pads each batch to its longest window (the course pads every window to 384; the logits are the same)."""
+    inputs = _tokenize(tokenizer, examples["question"], examples["context"], max_length, stride, padding)
     offsets_all = inputs.pop("offset_mapping")
     sample_map = inputs.pop("overflow_to_sample_mapping")
     starts, ends = [], []
@@ -57,10 +59,11 @@ def preprocess_train(examples: dict, tokenizer, max_length: int = MAX_MODEL_TOKE
     return inputs
 
 
-def preprocess_eval(examples: dict, tokenizer, max_length: int = MAX_MODEL_TOKENS, stride: int = STRIDE) -> dict:
+def preprocess_eval(examples: dict, tokenizer, max_length: int = MAX_MODEL_TOKENS, stride: int = STRIDE,
+                    padding="longest") -> dict:
     """datasets.map over {"id", "question", "context"}: one row per window, with its example_id and the offset
     mapping of its context tokens (None elsewhere), for `postprocess`."""
-    inputs = _tokenize(tokenizer, examples["question"], examples["context"], max_length, stride)
+    inputs = _tokenize(tokenizer, examples["question"], examples["context"], max_length, stride, padding)
     sample_map = inputs.pop("overflow_to_sample_mapping")
     inputs["example_id"] = [examples["id"][s] for s in sample_map]
     inputs["offset_mapping"] = [[o if inputs.sequence_ids(i)[k] == 1 else None for k, o in enumerate(offsets)]
@@ -70,7 +73,8 @@ def preprocess_eval(examples: dict, tokenizer, max_length: int = MAX_MODEL_TOKEN
 
 def postprocess(start_logits, end_logits, features, examples, n_best: int = N_BEST,
                 max_answer_tokens: int = MAX_ANSWER_TOKENS) -> list[dict]:
-    """[{"id", "prediction_text", "score", "start", "end"}] per example: the best span over all its windows."""
+    """[{"id", "prediction_text", "score", "start", "end"}] per example: the best span over all its windows.
+    `start_logits[i]`/`end_logits[i]`: window i's logits (an array per window; windows may differ in length)."""
     by_example: dict[str, list[int]] = {}
     for i, example_id in enumerate(features["example_id"]):
         by_example.setdefault(example_id, []).append(i)
@@ -83,7 +87,8 @@ def postprocess(start_logits, end_logits, features, examples, n_best: int = N_BE
             ends = np.argsort(end_logits[i])[-1:-n_best - 1:-1]
             for s in starts:
                 for e in ends:
-                    if offsets[s] is None or offsets[e] is None or e < s or e - s + 1 > max_answer_tokens:
+                    if (max(s, e) >= len(offsets) or offsets[s] is None or offsets[e] is None or e < s
+                            or e - s + 1 > max_answer_tokens):
                         continue
                     score = float(start_logits[i][s] + end_logits[i][e])
                     if score > best["score"]:
