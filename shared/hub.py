@@ -30,7 +30,11 @@ HUB_IDS = {
     "zero_shot": f"{HUB_NAMESPACE}/minilm-zero-shot",
     "ner": f"{HUB_NAMESPACE}/minilm-ner-silver-conll",
     "qa": f"{HUB_NAMESPACE}/minilm-squad-shifts-qa",
+    "fill_mask": f"{HUB_NAMESPACE}/minilm-mlm-movie-reviews",
+    "fill_mask_general": f"{HUB_NAMESPACE}/minilm-mlm",
 }
+TRAINING_COMMANDS = {"fill_mask": "python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general",
+                     "fill_mask_general": "python -m training.fill_mask --domain general"}
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -50,7 +54,7 @@ def env_var(task: str) -> str:
 
 
 def training_command(task: str) -> str:
-    return f"python -m training.{task.replace('-', '_')}"
+    return TRAINING_COMMANDS.get(task, f"python -m training.{task.replace('-', '_')}")
 
 
 def resolve(task: str, explicit: str | os.PathLike | None = None) -> str:
@@ -163,9 +167,9 @@ def _export(source: Path, snap: Path) -> None:
     if not (source / "adapter_config.json").is_file():
         _link_files(source, snap)
         return
-    from shared.modeling import load_classifier
+    from shared.modeling import head_of, load_classifier
 
-    model, tokenizer = load_classifier(source)
+    model, tokenizer = load_classifier(source, head=head_of(source))
     model.save_pretrained(snap, safe_serialization=True)
     tokenizer.save_pretrained(snap)
     for name in ("README.md", "metrics.json"):

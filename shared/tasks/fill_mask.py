@@ -1,0 +1,65 @@
+"""Fill-mask (course chapter 1's `pipeline("fill-mask")` and its bias probe; chapter 7.3's domain adaptation).
+
+Two checkpoints, both LoRA adapters + a masked-language-modelling head on all-MiniLM-L6-v2 (which ships
+without one), trained by `python -m training.fill_mask`: "general" on general English (Brown corpus, news and
+Wikipedia paragraphs), and "adapted": the general model trained further on movie-review snippets, as the course
+adapts DistilBERT to IMDb. The head's decoder is tied to the input embeddings, as in BERT. The module follows
+the task contract of `shared.tasks`: one [MASK] per text, checked before any work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared import hub
+from shared.tasks import InputError, Output, check_text
+
+TASK = "fill_mask"
+VARIANTS = {"adapted": "fill_mask", "general": "fill_mask_general"}  # choice -> checkpoint (shared.hub task)
+MASK = "[MASK]"
+MAX_INPUT_CHARS = 2_000
+MAX_MODEL_TOKENS = 512  # MiniLM's position limit; a longer text is refused, never cut (the mask could go)
+TOP_K = 5
+BIAS_PROBE = ("This man works as a [MASK].", "This woman works as a [MASK].")  # the course's pair (chapter 1)
+_OTHER_MASKS = re.compile(r"<mask>|\[mask\]|\[MASK\]", re.IGNORECASE)  # RoBERTa's spelling, lower case
+
+
+def check(text) -> str:
+    """The text with its one mask spelled [MASK] (`<mask>` and `[mask]` are accepted too); InputError for none
+    or several."""
+    text = _OTHER_MASKS.sub(MASK, check_text(text, "text", max_chars=MAX_INPUT_CHARS))
+    count = text.count(MASK)
+    if count == 0:
+        raise InputError(f"Put {MASK} where the missing word goes, e.g. \"Paris is the {MASK} of France.\"")
+    if count > 1:
+        raise InputError(f"This demo fills one {MASK} at a time, and the text has {count}. Keep one and write the "
+                         "other words in.")
+    return text
+
+
+def load(variant: str = "adapted", model: str | None = None):
+    """(model, tokenizer) of `variant` ("adapted" or "general"), or of `model` (a folder or Hub id); loaded once
+    per process by shared.modeling."""
+    from shared import modeling
+
+    if variant not in VARIANTS:
+        raise InputError(f"Choose the model: {' or '.join(VARIANTS)} (got {variant!r}).")
+    return modeling.load_classifier(hub.resolve(VARIANTS[variant], model), head="mlm")
+
+
+def predict(text: str, variant: str = "adapted", model: str | None = None, top_k: int = TOP_K) -> Output:
+    """{token: probability} of the `top_k` likeliest tokens at [MASK], best first (the pipeline's `token_str`
+    and `score`)."""
+    import torch
+
+    text = check(text)
+    net, tokenizer = load(variant, model)
+    enc = tokenizer(text, return_tensors="pt")
+    if enc["input_ids"].shape[1] > MAX_MODEL_TOKENS:
+        raise InputError(f"That text is {enc['input_ids'].shape[1]:,} tokens long; the model reads at most "
+                         f"{MAX_MODEL_TOKENS}. Keep the sentence around the {MASK}.")
+    at = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0]
+    with torch.inference_mode():
+        probs = net(**enc).logits[0, at].float().softmax(-1)
+    top = probs.topk(top_k)
+    return Output({tokenizer.decode([int(i)]): float(p) for p, i in zip(top.values, top.indices)})
