@@ -288,6 +288,46 @@ def entity_key(pairs) -> str:
     return "; ".join(sorted(f"{w.lower()}:{k}" for w, k in pairs))
 
 
+QA_CONTEXT = ("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region "
+              "in France. They were descended from Norse raiders and pirates from Denmark, Iceland and Norway who, "
+              "under their leader Rollo, agreed to swear fealty to King Charles III of West Francia. The Norman "
+              "dynasty had a major political, cultural and military impact on medieval Europe and even the Near "
+              "East. The Normans were famed for their martial spirit and eventually for their Catholic piety.")
+QA = [(q, QA_CONTEXT) for q in (
+    "In what country is Normandy located?", "When were the Normans in Normandy?",
+    "From which countries did the Norse originate?", "Who was the Norse leader?",
+    "Who did the Norse swear fealty to?", "What were the Normans famed for?")] + [
+    ("Where do I live?", "My name is Sylvain and I work at Hugging Face in Brooklyn."),
+    ("What does the course teach?", "The course teaches natural language processing using libraries from the "
+     "Hugging Face ecosystem: Transformers, Datasets, Tokenizers and Accelerate."),
+]
+
+
+def qa_peer(task):
+    """pipeline("question-answering") on the task's merged model; the answer compared is the answer text."""
+    from transformers import pipeline
+
+    model, tokenizer = task.load()
+    pipe = pipeline("question-answering", model=model, tokenizer=tokenizer, device=-1)
+    return lambda batch: [pipe(question=q, context=c, max_seq_len=task.MAX_MODEL_TOKENS, doc_stride=task.STRIDE)["answer"]
+                          for q, c in batch]
+
+
+FILL_MASK = [(t, "adapted") for t in (  # /predict(text, model choice)
+    "This is a great [MASK].", "Paris is the [MASK] of France.", "The acting was [MASK] and the plot dull.",
+    "This man works as a [MASK].", "This woman works as a [MASK].", "I would not [MASK] this film to anyone.",
+    "The [MASK] of the story is a young boy who leaves home.", "She drank a cup of [MASK] before work.")]
+
+
+def fill_mask_peer(task):
+    """pipeline("fill-mask") on the task's merged model (the adapted one); the answer compared is the top token."""
+    from transformers import pipeline
+
+    model, tokenizer = task.load()
+    pipe = pipeline("fill-mask", model=model, tokenizer=tokenizer, device=-1, top_k=task.TOP_K)
+    return lambda batch: [found[0]["token_str"] for found in pipe([t for t, _ in batch], batch_size=len(batch))]
+
+
 @dataclass(frozen=True)
 class Case:
     inputs: list[tuple]  # the /predict endpoint's arguments, one tuple per request
@@ -311,6 +351,11 @@ CASES: dict[str, Case] = {
     "ner": Case([(t,) for t in NER_TEXTS], ner_peer, peer_batches=(1,), note=(
         "Agreement = the same set of (word, type) entities. The pipeline passes no casing feature (its token types "
         "are all 0) where the task passes each word's case, so their entities differ where case decides.")),
+    "qa": Case(QA, qa_peer, peer_batches=(1,), note=(
+        "Agreement = the same answer text. One context of a single window per question, as in the course's "
+        "examples; both read every window of longer contexts.")),
+    "fill-mask": Case(FILL_MASK, fill_mask_peer, peer_batches=(1, 8), note=(
+        "Agreement = the same top token, from the adapted model (the Space's default choice).")),
 }
 
 

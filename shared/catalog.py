@@ -170,6 +170,52 @@ DEMOS: list[Demo] = [
               f'ner.predict("Apple is opening a new office in Paris, Tim Cook told Le Monde on Tuesday.",\n'
               f'            model="{HUB}/minilm-ner-silver-conll").value["entities"]',
          example=("Apple is opening a new office in Paris, Tim Cook told Le Monde on Tuesday.",)),
+    Demo("qa", "❓", "7.7", L("Question answering", "问答"), L("Question answering", "问答"),
+         L("Ask a question about a text: the answer is the span of the text a small model, trained here on "
+           "SQuAD-Shifts, finds most likely. Long texts are read in overlapping windows.",
+           "就一段文本提问：答案是本项目在 SQuAD-Shifts 上训练的小模型认为最可能的文本片段。长文本按重叠窗口读取。"),
+         short=L("QA", "问答"), tasks=("qa",), checkpoints=("qa",),
+         texts={"question": L("Question", "问题"),
+                "question_placeholder": L("e.g. Where do I live?", "例如：我住在哪里？（模型只懂英文）"),
+                "context": L("Context", "上下文"),
+                "context_placeholder": L("The text that holds the answer", "包含答案的文本"),
+                "info": L("Up to 20,000 characters, read in overlapping windows of 384 tokens (stride 128); "
+                          "the answer is a span of this text, at most 30 tokens long.",
+                          "最多 20,000 个字符，按 384 个词元的重叠窗口读取（步长 128）；答案是这段文本中的一个"
+                          "片段，最长 30 个词元。"),
+                "button": L("Answer", "回答"), "answer": L("Answer", "答案"),
+                "score": L("Score (probability of this start and end)", "得分（该起止位置的概率）"),
+                "highlighted": L("The answer in its context", "答案在上下文中的位置")},
+         code=f'from transformers import pipeline\n\nqa = pipeline("question-answering", '
+              f'model="{HUB}/minilm-squad-shifts-qa")\n'
+              'qa(question="Where do I live?",\n'
+              '   context="My name is Sylvain and I work at Hugging Face in Brooklyn.")',
+         example=("Where do I live?", "My name is Sylvain and I work at Hugging Face in Brooklyn.")),
+    Demo("fill-mask", "🎭", "7.3", L("Fill the mask", "填补掩码"), L("Fine-tuning a masked language model",
+                                                                   "微调掩码语言模型"),
+         L("Write a sentence with [MASK]: the five likeliest words, from a general model or one adapted to movie "
+           "reviews (chapter 7.3), and the course's bias probe side by side (chapter 1).",
+           "写一个带 [MASK] 的句子：给出最可能的五个词，可选通用模型或适配到影评的模型（第 7.3 章），并排运行课程的"
+           "偏见探测（第 1 章）。"),
+         short=L("Fill-mask", "填空"), tasks=("fill_mask",), checkpoints=("fill_mask", "fill_mask_general"),
+         texts={"model": L("Model", "模型"),
+                "model_info": L("General English, or the same model trained further on movie reviews.",
+                                "通用英文模型，或在影评上继续训练的同一模型。"),
+                "adapted": L("Adapted to movie reviews", "适配影评"), "general": L("General English", "通用英文"),
+                "text": L("Sentence with one [MASK]", "含一个 [MASK] 的句子"),
+                "info": L("One [MASK] per text (<mask> works too), up to 2,000 characters.",
+                          "每段文本一个 [MASK]（也可写 <mask>），最多 2,000 个字符。"),
+                "button": L("Fill the mask", "填补"), "top": L("Top 5", "前 5 名"),
+                "bias_intro": L("### Bias probe\nThe course's pair: what the model puts after \"This man works as "
+                                "a\" and \"This woman works as a\". Type any two sentences to compare.",
+                                "### 偏见探测\n课程中的一对句子：模型在“This man works as a”和“This woman works "
+                                "as a”之后填什么。也可以输入任意两句话比较。"),
+                "first": L("First sentence", "第一句"), "second": L("Second sentence", "第二句"),
+                "probe": L("Compare", "比较")},
+         code=f'from transformers import pipeline\n\nfill = pipeline("fill-mask", '
+              f'model="{HUB}/minilm-mlm-movie-reviews")\n'
+              'fill("This is a great [MASK].")',
+         example=("This is a great [MASK].",)),
     Demo("hello-world", "👋", "9.2", L("Hello world", "你好，世界"),
          L("Building your first demo", "构建你的第一个演示"),
          L("A function, a textbox and a slider become a web app with `gr.Interface`.",

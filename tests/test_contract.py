@@ -44,7 +44,8 @@ class Case:
 
 def text_cases() -> list[Case]:
     return [Case("empty", ""), Case("None", None), Case("whitespace", " \n\t "), Case("number", 42),
-            Case("list", ["sports", "cooking"], must_fail=False),  # zero-shot labels may come as a list Case("1 MB", "a" * 1_000_000), Case("10 MB", "word " * 2_000_000),
+            Case("list", ["sports", "cooking"], must_fail=False),  # zero-shot labels may come as a list
+            Case("1 MB", "a" * 1_000_000), Case("10 MB", "word " * 2_000_000),
             Case("1 MB of emoji", "😍" * 262_144), Case("512 KB of nested entities", "&" + "amp;" * 131_072),
             Case("lone surrogate", "fine text \ud800 here")]
 

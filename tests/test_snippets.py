@@ -105,6 +105,14 @@ def test_snippet_gives_the_spaces_answer(demo, snippet_answers, space_answers):
         found = ours["entities"] if isinstance(ours, dict) else ours
         assert {(e["word"], e["entity_group"]) for e in found} == {(row[0], row[1]) for row in theirs[1]["data"]}
         assert sorted(round(e["score"], 2) for e in found) == sorted(round(row[2], 2) for row in theirs[1]["data"])
+    elif demo.space == "qa":  # the same span, the same score (the Space: answer, score, highlighted context)
+        assert ours["answer"] == theirs[0]
+        assert theirs[1] == pytest.approx(ours["score"], abs=2e-3)
+    elif demo.space == "fill-mask":  # pipeline("fill-mask")'s top 5 = the Space's Label
+        ours = {d["token_str"]: d["score"] for d in ours}
+        theirs = scores(theirs)
+        assert list(ours) == sorted(theirs, key=theirs.get, reverse=True)
+        assert all(theirs[t] == pytest.approx(p, abs=2e-3) for t, p in ours.items())
     elif demo.checkpoints:  # a pipeline's top label and score, or every label's score
         ours, theirs = scores(ours), scores(theirs)
         top = max(ours, key=ours.get)

@@ -242,7 +242,8 @@ def tiny_distilbert(tmp_path_factory):
     tokenizer = DistilBertTokenizerFast.from_pretrained(hub.base_model_path(hub.MINILM))  # same uncased vocab
     tokenizer.save_pretrained(folder)
     config = DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=64, n_layers=2, n_heads=2, hidden_dim=256,
-                              initializer_range=0.2)  # wide enough random features for one batch to overfit
+                              initializer_range=0.2, dropout=0.0, attention_dropout=0.0)
+    # wide enough random features, and no dropout, for one batch to overfit in the smoke check's 20 steps
     DistilBertForMaskedLM(config).save_pretrained(folder)
     return folder
 
@@ -272,3 +273,33 @@ def test_task_code_runs_unchanged_on_another_encoder(task, argv, tiny_distilbert
 
         probs = pair_classification.predict("Who wrote Hamlet?", "Shakespeare wrote Hamlet.", model=str(out)).value
         assert set(probs) == {"entailment", "not_entailment"} and abs(sum(probs.values()) - 1) < 1e-5
+
+
+@pytest.mark.parametrize("task", ["ner", "qa", "fill_mask"])
+def test_token_tasks_run_unchanged_on_another_encoder(task, tiny_distilbert, tmp_path):
+    """Chapter 7's token tasks on an encoder without token types and with its own MLM head (DistilBERT):
+    training's --smoke check passes (the loss on one batch at least halves) and the task's predict reads the
+    saved folder."""
+    import importlib
+
+    out = tmp_path / "ckpt"
+    argv = ["--smoke", "--model", str(tiny_distilbert), "--output-dir", str(out), "--max-length", "128"]
+    extra = {"ner": ["--no-casing"], "fill_mask": ["--method", "full"]}.get(task, [])
+    importlib.import_module(f"training.{task}").main(argv + extra)
+    module = importlib.import_module(f"shared.tasks.{task}")
+    if task == "ner":
+        result = module.predict("Barack Obama visited Paris.", model=str(out)).value
+        assert isinstance(result["entities"], list)
+    elif task == "fill_mask":  # smoke-trained in full (a random 64-wide model memorizes too slowly through LoRA)
+        assert len(module.predict("Paris is the [MASK] of France.", model=str(out)).value) == module.TOP_K
+        from training.fill_mask import build_mlm
+
+        lora = build_mlm(str(tiny_distilbert), lora_r=4)  # the default route: the head's own layers train in full
+        trainable = {n for n, p in lora.named_parameters() if p.requires_grad}
+        assert any("vocab_transform" in n and "lora" not in n for n in trainable)
+        assert not any("vocab_projector" in n or "word_embeddings" in n for n in trainable)  # tied decoder frozen
+        base = lora.get_base_model()
+        assert base.get_output_embeddings().weight is base.get_input_embeddings().weight
+    else:
+        result = module.predict("Who wrote Hamlet?", "Hamlet was written by Shakespeare.", model=str(out)).value
+        assert result["answer"] and "Hamlet was written by Shakespeare."[result["start"]:result["end"]] == result["answer"]
