@@ -99,10 +99,10 @@ def good_value(component, folder: Path):
     if isinstance(component, gr.Audio):
         sf.write(folder / "good.wav", (0.2 * np.sin(np.arange(4_000) / 3)).astype(np.float32), 8_000, subtype="PCM_16")
         return folder / "good.wav"
-    if isinstance(component, gr.Textbox):
-        return "A gorgeous, funny and moving film about football and food."
+    if isinstance(component, gr.Textbox):  # its own default (e.g. a sentence with [MASK]) when it has one
+        return component.value or "A gorgeous, funny and moving film about football and food."
     if isinstance(component, (gr.Dropdown, gr.Radio)):
-        return component.choices[0][0]
+        return component.choices[0][1]  # (display name, value)
     return component.value
 
 
@@ -118,7 +118,7 @@ class Endpoint:
         d = catalog.get(self.space)
         if self.api_name == self.space.replace("-", "_") and d.example and not any(
                 isinstance(a, catalog.File) for a in d.example):
-            return list(d.example)
+            return list(d.example) + [good_value(c, folder) for c in self.components[len(d.example):]]
         values = [good_value(c, folder) for c in self.components]
         if self.space == "zero-shot":
             values[1] = "sports, cooking, politics"
