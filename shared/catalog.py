@@ -191,7 +191,7 @@ DEMOS: list[Demo] = [
               'qa(question="Where do I live?",\n'
               '   context="My name is Sylvain and I work at Hugging Face in Brooklyn.")',
          example=("Where do I live?", "My name is Sylvain and I work at Hugging Face in Brooklyn.")),
-    Demo("fill-mask", "🎭", "7.3", L("Fill the mask", "填补掩码"), L("Fine-tuning a masked language model",
+    Demo("fill-mask", "🃏", "7.3", L("Fill the mask", "填补掩码"), L("Fine-tuning a masked language model",
                                                                    "微调掩码语言模型"),
          L("Write a sentence with [MASK]: the five likeliest words, from a general model or one adapted to movie "
            "reviews (chapter 7.3), and the course's bias probe side by side (chapter 1).",

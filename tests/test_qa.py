@@ -3,6 +3,7 @@ metric on hand-worked cases, and a --smoke run of the training script."""
 
 import numpy as np
 import pytest
+import torch
 
 from shared import hub
 from shared.metrics import squad
@@ -77,7 +78,10 @@ def test_smoke_training_learns_one_batch(tmp_path):
     metrics = training_qa.main(["--smoke", "--max-length", "128", "--output-dir", str(tmp_path / "ckpt")])
     assert metrics["smoke"] and metrics["test"]["questions"] == 30
     assert set(metrics["test"]["model"]) == {"exact_match", "f1"}
-    assert (tmp_path / "ckpt" / "model.safetensors").is_file()  # full fine-tune, stored in fp16
+    assert (tmp_path / "ckpt" / "model.safetensors").is_file()  # full fine-tune, stored in fp16 ...
+    from transformers import AutoModelForQuestionAnswering
+
+    assert AutoModelForQuestionAnswering.from_pretrained(tmp_path / "ckpt").dtype == torch.float32  # ... read as fp32
     assert "# MiniLM extractive question answering" in (tmp_path / "ckpt" / "README.md").read_text()
     out = qa.predict("Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare.",
                      model=str(tmp_path / "ckpt"))

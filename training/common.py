@@ -244,6 +244,8 @@ def save_model(model, tokenizer, folder: str | Path, *, base_model: str, half: b
         if half:
             model.to(torch.float16).save_pretrained(folder, safe_serialization=True)
             model.to(torch.float32)
+            model.config.dtype = torch.float32  # config.json says float32: dtype="auto" upcasts the fp16 file
+            model.config.save_pretrained(folder)
         else:
             model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
