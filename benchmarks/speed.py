@@ -304,13 +304,35 @@ QA = [(q, QA_CONTEXT) for q in (
 
 
 def qa_peer(task):
-    """pipeline("question-answering") on the task's merged model; the answer compared is the answer text."""
-    from transformers import pipeline
+    """transformers 5 has no `pipeline("question-answering")` any more (removed; see its MIGRATION_GUIDE_V5), so
+    the peer is that pipeline's algorithm written plainly, as transformers 4 ran it: windows of 384 with a stride
+    of 128 in one forward pass, softmax over each window's context tokens, the best start x end product with
+    start <= end < start + 30. The answer compared is the answer text."""
+    import numpy as np
+    import torch
 
     model, tokenizer = task.load()
-    pipe = pipeline("question-answering", model=model, tokenizer=tokenizer, device=-1)
-    return lambda batch: [pipe(question=q, context=c, max_seq_len=task.MAX_MODEL_TOKENS, doc_stride=task.STRIDE)["answer"]
-                          for q, c in batch]
+
+    def answer(question, context):
+        enc = tokenizer(question, context, truncation="only_second", max_length=task.MAX_MODEL_TOKENS,
+                        stride=task.STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,
+                        padding="longest", return_tensors="pt")
+        offsets = enc.pop("offset_mapping")
+        enc.pop("overflow_to_sample_mapping")
+        with torch.inference_mode():
+            out = model(**enc)
+        best = (-1.0, "")
+        for w in range(len(offsets)):
+            context_mask = torch.tensor([s != 1 for s in enc.sequence_ids(w)])
+            start = out.start_logits[w].masked_fill(context_mask, -1e4).softmax(-1).numpy()
+            end = out.end_logits[w].masked_fill(context_mask, -1e4).softmax(-1).numpy()
+            scores = np.triu(np.tril(np.outer(start, end), task.MAX_ANSWER_TOKENS - 1))
+            s, e = np.unravel_index(scores.argmax(), scores.shape)
+            if scores[s, e] > best[0]:
+                best = (scores[s, e], context[offsets[w][s][0]:offsets[w][e][1]])
+        return best[1]
+
+    return lambda batch: [answer(q, c) for q, c in batch]
 
 
 FILL_MASK = [(t, "adapted") for t in (  # /predict(text, model choice)
@@ -325,7 +347,12 @@ def fill_mask_peer(task):
 
     model, tokenizer = task.load()
     pipe = pipeline("fill-mask", model=model, tokenizer=tokenizer, device=-1, top_k=task.TOP_K)
-    return lambda batch: [found[0]["token_str"] for found in pipe([t for t, _ in batch], batch_size=len(batch))]
+    def run(batch):
+        found = pipe([t for t, _ in batch], batch_size=len(batch))
+        found = [found] if isinstance(found[0], dict) else found  # one input: its top-k list, not wrapped
+        return [top[0]["token_str"] for top in found]
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -352,8 +379,9 @@ CASES: dict[str, Case] = {
         "Agreement = the same set of (word, type) entities. The pipeline passes no casing feature (its token types "
         "are all 0) where the task passes each word's case, so their entities differ where case decides.")),
     "qa": Case(QA, qa_peer, peer_batches=(1,), note=(
-        "Agreement = the same answer text. One context of a single window per question, as in the course's "
-        "examples; both read every window of longer contexts.")),
+        "Agreement = the same answer text. transformers 5 removed `pipeline('question-answering')`: the peer is "
+        "its algorithm written out (one forward pass over the windows, best start x end span). Contexts of one "
+        "window, as in the course's examples.")),
     "fill-mask": Case(FILL_MASK, fill_mask_peer, peer_batches=(1, 8), note=(
         "Agreement = the same top token, from the adapted model (the Space's default choice).")),
 }

@@ -186,10 +186,11 @@ DEMOS: list[Demo] = [
                 "button": L("Answer", "回答"), "answer": L("Answer", "答案"),
                 "score": L("Score (probability of this start and end)", "得分（该起止位置的概率）"),
                 "highlighted": L("The answer in its context", "答案在上下文中的位置")},
-         code=f'from transformers import pipeline\n\nqa = pipeline("question-answering", '
-              f'model="{HUB}/minilm-squad-shifts-qa")\n'
-              'qa(question="Where do I live?",\n'
-              '   context="My name is Sylvain and I work at Hugging Face in Brooklyn.")',
+         # transformers 5 removed pipeline("question-answering"); the project's predict is the course's ch7.7 code
+         code=f'from shared.tasks import qa\n\n'
+              'qa.predict("Where do I live?",\n'
+              '           "My name is Sylvain and I work at Hugging Face in Brooklyn.",\n'
+              f'           model="{HUB}/minilm-squad-shifts-qa").value',
          example=("Where do I live?", "My name is Sylvain and I work at Hugging Face in Brooklyn.")),
     Demo("fill-mask", "🃏", "7.3", L("Fill the mask", "填补掩码"), L("Fine-tuning a masked language model",
                                                                    "微调掩码语言模型"),

@@ -123,7 +123,7 @@ def results(test: dict) -> list[dict]:
     split = f"SQuAD v1.1 dev ({test['questions']:,} questions)"
     return [{"split": split, "metric": metric, "value": test["model"][metric],
              "baseline": "the sentence with the most question words", "baseline_value": test["baseline"][metric],
-             "dataset_id": "rajpurkar/squad"} for metric in ("exact_match", "f1")]
+             "dataset_id": "rajpurkar/squad"} for metric in ("f1", "exact_match")]
 
 
 def test_split(args, data):
