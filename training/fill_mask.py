@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_common_args(parser, output_dir="/tmp/ckpt-fill-mask", hub_model_id=None)
-    common.add_training_args(parser, epochs=1, lr=5e-4, batch_size=32, max_length=CHUNK)
+    common.add_training_args(parser, epochs=1, lr=5e-4, batch_size=32, max_length=CHUNK)  # --max-length: chunk size
     classification.add_args(parser, lora_r=16)
     parser.add_argument("--domain", choices=["general", "reviews"], default="general",
                         help="general English (Brown, SQuAD-Shifts paragraphs) or movie reviews (VADER)")
@@ -115,9 +115,9 @@ def collator(tokenizer, masking: str):
     return lambda features: token_collator([{k: v for k, v in f.items() if k != "word_ids"} for f in features])
 
 
-def chunks(texts, tokenizer):
+def chunks(texts, tokenizer, chunk_size: int = CHUNK):
     tokenized = texts.map(tokenize, batched=True, remove_columns=texts.column_names, fn_kwargs={"tokenizer": tokenizer})
-    return tokenized.map(group_texts, batched=True)
+    return tokenized.map(group_texts, batched=True, fn_kwargs={"chunk_size": chunk_size})
 
 
 def fixed_masks(dataset, tokenizer, seed: int):
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.time()
     tokenizer = classification.load_tokenizer(args.model)
     texts = load_texts(args)
-    data = {name: {split: chunks(ds, tokenizer) for split, ds in dd.items()} for name, dd in texts.items()}
+    data = {name: {split: chunks(ds, tokenizer, args.max_length) for split, ds in dd.items()} for name, dd in texts.items()}
     if args.smoke:  # the smoke corpora are a few documents: score on (a slice of) the training chunks
         data = {name: {**splits, "validation": common.smoke_slice(splits["train"])} for name, splits in data.items()}
     held_out = {name: fixed_masks(data[name]["validation"], tokenizer, seed=args.seed) for name in data}
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.smoke:
         train = common.smoke_slice(train)
     print({name: {split: len(ds) for split, ds in splits.items()} for name, splits in data.items()},
-          f"training on {len(train):,} {args.domain} chunks of {CHUNK} tokens", flush=True)
+          f"training on {len(train):,} {args.domain} chunks of {args.max_length} tokens", flush=True)
 
     model = build_mlm(args.model, lora_r=args.lora_r, init=args.init, method=args.method)
     before = score(model, tokenizer, held_out) if args.init else None
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> dict:
         "test": {"model": after, "before": before, "unigram": unigram},
         "data": {name: {split: len(ds) for split, ds in splits.items()} for name, splits in data.items()},
         "train_chunks": len(train), "masked_tokens": {n: int((m["labels"] != -100).sum()) for n, m in held_out.items()},
-        "hyperparameters": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "chunk": CHUNK,
+        "hyperparameters": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "chunk": args.max_length,
                             "lora_r": args.lora_r, "seed": args.seed, "mask_probability": MASK_PROBABILITY,
                             "precision": common.precision_name(dev)},
         "trainable_parameters": classification.trainable_parameters(trainer.model)[0],
