@@ -224,15 +224,9 @@ def unigram_perplexity(train_chunks, masked: dict, vocab_size: int) -> float:
 
 
 def top_k(model, tokenizer, text: str = PROBE, k: int = 5) -> dict:
-    import torch
-
-    enc = tokenizer(text, return_tensors="pt")
-    at = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0]
     model.eval()
-    with torch.inference_mode():
-        probs = model(**enc).logits[0, at].float().softmax(-1)
-    top = probs.topk(k)
-    return {tokenizer.decode([int(i)]): round(float(p), 4) for p, i in zip(top.values, top.indices)}
+    found = fill_mask.top_tokens(model, tokenizer, tokenizer(text, return_tensors="pt"), k)
+    return {token: round(p, 4) for token, p in found.items()}
 
 
 def load_texts(args) -> dict:

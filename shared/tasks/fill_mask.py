@@ -50,16 +50,22 @@ def load(variant: str = "adapted", model: str | None = None):
 def predict(text: str, variant: str = "adapted", model: str | None = None, top_k: int = TOP_K) -> Output:
     """{token: probability} of the `top_k` likeliest tokens at [MASK], best first (the pipeline's `token_str`
     and `score`)."""
-    import torch
-
     text = check(text)
     net, tokenizer = load(variant, model)
     enc = tokenizer(text, return_tensors="pt")
     if enc["input_ids"].shape[1] > MAX_MODEL_TOKENS:
         raise InputError(f"That text is {enc['input_ids'].shape[1]:,} tokens long; the model reads at most "
                          f"{MAX_MODEL_TOKENS}. Keep the sentence around the {MASK}.")
+    return Output(top_tokens(net, tokenizer, enc, top_k))
+
+
+def top_tokens(net, tokenizer, enc, k: int = TOP_K) -> dict:
+    """{token: probability} of the `k` likeliest tokens at the [MASK] of the encoded text `enc`, best first
+    (shared by predict and the training script's probe)."""
+    import torch
+
     at = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0]
     with torch.inference_mode():
         probs = net(**enc).logits[0, at].float().softmax(-1)
-    top = probs.topk(top_k)
-    return Output({tokenizer.decode([int(i)]): float(p) for p, i in zip(top.values, top.indices)})
+    top = probs.topk(k)
+    return {tokenizer.decode([int(i)]): float(p) for p, i in zip(top.values, top.indices)}
