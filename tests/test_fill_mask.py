@@ -1,6 +1,8 @@
 """Fill-mask (course ch1 + ch7.3): the course's data steps (group_texts, whole-word masking), the one-[MASK]
 check, a --smoke run of the training script, and the Space through gradio_client."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -67,6 +69,10 @@ def test_smoke_training_learns_one_batch(tmp_path):
     assert (out / "adapter_model.safetensors").is_file() and "# MiniLM masked language model" in (out / "README.md").read_text()
     top = fill_mask.predict("This is a great [MASK].", model=str(out)).value
     assert len(top) == fill_mask.TOP_K and all(0 < p <= 1 for p in top.values())
+    # --rescore re-reads the folder as the Space does and scores the same fixed masks: the same perplexities
+    rescored = training_fill_mask.main(["--rescore", "--output-dir", str(out)])
+    assert rescored["test"]["model"]["perplexity"] == pytest.approx(metrics["test"]["model"]["perplexity"], rel=1e-4)
+    assert "rescored" in json.loads((out / "metrics.json").read_text())
 
 
 @pytest.mark.parametrize("space_client", ["fill-mask"], indirect=True)

@@ -66,6 +66,31 @@ def test_preflight_catches_num_labels_mismatch_and_untruncated_text(model, token
         classification.preflight(model, tokenizer, encoded(tokenizer, [1, 0]), num_labels=2, max_length=2)
 
 
+def test_preflight_checks_token_labels_and_answer_positions(tokenizer):
+    """The token-level heads: NER's per-token class ids (-100 ignored) and QA's start/end positions."""
+    from transformers import DataCollatorForTokenClassification
+
+    enc = encoded(tokenizer, [0, 0]).remove_columns("labels")
+    tags = [[-100] + [1] * (len(ids) - 2) + [-100] for ids in enc["input_ids"]]
+    tagger = classification.build_classifier(hub.MINILM, ["O", "B-PER", "I-PER"], head="token")
+    collator = DataCollatorForTokenClassification(tokenizer)
+    stats = classification.preflight(tagger, tokenizer, enc.add_column("labels", tags), num_labels=3,
+                                     max_length=32, collator=collator)
+    assert stats["label_counts"][1] == sum(len(t) - 2 for t in tags)
+    bad = [row[:-2] + [7, -100] for row in tags]
+    with pytest.raises(SystemExit, match=r"labels are outside 0\.\.2 \(e\.g\. \[7\]\)"):
+        classification.preflight(tagger, tokenizer, enc.add_column("labels", bad), num_labels=3, max_length=32,
+                                 collator=collator)
+    reader = classification.build_classifier(hub.MINILM, ["start", "end"], method="full", head="qa")
+    spans = enc.add_column("start_positions", [1, 1]).add_column("end_positions", [2, 2])
+    cols = ("start_positions", "end_positions")
+    assert classification.preflight(reader, tokenizer, spans, num_labels=None, max_length=32,
+                                    label_columns=cols)["first_batch_loss"] > 0
+    with pytest.raises(SystemExit, match="end_positions are outside the example's tokens"):
+        classification.preflight(reader, tokenizer, spans.remove_columns("end_positions").add_column(
+            "end_positions", [2, 99]), num_labels=None, max_length=32, label_columns=cols)
+
+
 def test_smoke_fails_loudly_when_the_loss_does_not_drop(tokenizer, tmp_path, monkeypatch):
     monkeypatch.setattr(common, "SMOKE_LR", 0.0)  # nothing can learn
     monkeypatch.setattr(common, "SMOKE_STEPS", 3)

@@ -28,6 +28,8 @@ def add_args(parser: argparse.ArgumentParser, *, lora_r: int = 16) -> argparse.A
     g.add_argument("--method", choices=["lora", "full"], default="lora",
                    help="lora: small adapter + head (default); full: fine-tune every weight (large checkpoint)")
     g.add_argument("--lora-r", type=int, default=lora_r, help="LoRA rank")
+    g.add_argument("--cpu-bf16", action=argparse.BooleanOptionalAction, default=True,
+                   help="on a CPU with native bf16 (avx512_bf16, AMX), run the matrix products in bf16 autocast")
     return parser
 
 
@@ -39,11 +41,12 @@ def load_tokenizer(model_id: str):
 
 def build_classifier(model_id: str, labels: list[str], *, method: str = "lora", lora_r: int = 16,
                      lora_alpha: int | None = None, lora_dropout: float = 0.1, head: str = "sequence",
-                     token_types: int | None = None):
+                     token_types: int | None = None, freeze_embeddings: bool = False):
     """A classifier on `model_id` (loaded via base_model_path), LoRA-wrapped by default. `head`: "sequence"
     (AutoModelForSequenceClassification) or "token" (AutoModelForTokenClassification). `token_types`: widen the
     token-type embeddings to that many rows (new rows start as a copy of row 0, so the model begins unchanged)
-    and train them in full (shared.tasks.ner's casing feature)."""
+    and train them in full (shared.tasks.ner's casing feature). `freeze_embeddings`: with method="full", keep the
+    word embeddings as pre-trained."""
     import transformers
     from transformers.utils import logging as hf_logging
 
@@ -63,6 +66,8 @@ def build_classifier(model_id: str, labels: list[str], *, method: str = "lora", 
     if token_types:
         extra = [widen_token_types(model, token_types)]
     if method == "full":
+        if freeze_embeddings:  # the vocabulary's 11.7M (MiniLM) embeddings stay as pre-trained: half the optimizer state
+            model.get_input_embeddings().requires_grad_(False)
         return model
     from peft import LoraConfig, TaskType, get_peft_model
 
@@ -121,32 +126,47 @@ def _stop(sentence: str):
     raise SystemExit(f"Preflight check failed: {sentence}")
 
 
-def preflight(model, tokenizer, dataset, *, num_labels: int, max_length: int, n_forward: int = 4) -> dict:
+def preflight(model, tokenizer, dataset, *, num_labels: int | None, max_length: int, n_forward: int = 4,
+              collator=None, label_columns: tuple[str, ...] = ("labels",)) -> dict:
     """The course's ch8 checks before a long run; stops with SystemExit and a sentence on a mistake.
 
-    Checks: the model has `num_labels` outputs; every label is an integer in [0, num_labels); token lengths
-    respect `max_length` and the model's window and are not all empty; one batch runs forward with a finite
-    loss and logits of shape (batch, num_labels). Returns a few statistics for metrics.json.
+    Any head: `label_columns` hold class ids (one per example, or one per token with -100 for "ignore") in
+    [0, num_labels), or, with num_labels=None, positions inside the example (QA's start/end). Checks: the labels;
+    token lengths respect `max_length` and the model's window and are not all empty; one batch, made by
+    `collator` (default: padding), runs forward with a finite loss and `num_labels` outputs per prediction.
+    Returns a few statistics for metrics.json.
     """
     from transformers import DataCollatorWithPadding
 
     config = model.config
-    if getattr(config, "num_labels", num_labels) != num_labels:
-        _stop(f"the model has {config.num_labels} outputs but the task has {num_labels} labels.")
-    if "labels" not in dataset.column_names:
-        _stop(f"the dataset has no 'labels' column (columns: {', '.join(dataset.column_names)}).")
-    labels = np.asarray(dataset["labels"])
-    if labels.size == 0:
+    if len(dataset) == 0:
         _stop("the training set is empty.")
-    if not np.issubdtype(labels.dtype, np.integer):
-        _stop(f"labels must be integers 0..{num_labels - 1}, found values like {labels[:3].tolist()}.")
-    bad = labels[(labels < 0) | (labels >= num_labels)]
-    if bad.size:
-        _stop(f"{bad.size} labels are outside 0..{num_labels - 1} (e.g. {sorted(set(bad.tolist()))[:5]}); "
-              "check the label mapping.")
     if "input_ids" not in dataset.column_names:
         _stop("the dataset is not tokenized (no 'input_ids' column).")
+    missing = [c for c in label_columns if c not in dataset.column_names]
+    if missing:
+        _stop(f"the dataset has no {missing[0]!r} column (columns: {', '.join(dataset.column_names)}).")
     lengths = np.array([len(x) for x in dataset["input_ids"]])
+    counts = None
+    for column in label_columns:
+        rows = dataset[column]
+        flat = np.asarray([v for row in rows for v in (row if isinstance(row, list) else [row])])
+        if flat.size and not np.issubdtype(flat.dtype, np.integer):
+            _stop(f"{column} must be integers, found values like {flat[:3].tolist()}.")
+        flat = flat[flat != -100]
+        if flat.size == 0:
+            _stop(f"every {column} value is -100 (ignored): nothing to learn from.")
+        if num_labels:
+            bad = flat[(flat < 0) | (flat >= num_labels)]
+            if num_labels <= 64:  # class counts (not a vocabulary's)
+                counts = np.bincount(flat[(flat >= 0) & (flat < num_labels)], minlength=num_labels).tolist()
+            limits = f"0..{num_labels - 1}"
+        else:
+            bad = np.asarray([p for p, n in zip(rows, lengths) if not 0 <= p < n])
+            limits = "the example's tokens"
+        if bad.size:
+            _stop(f"{bad.size} {column} are outside {limits} (e.g. {sorted(set(bad.tolist()))[:5]}); "
+                  "check the label mapping.")
     limit = min(max_length, getattr(config, "max_position_embeddings", None) or max_length)
     if lengths.max() > limit:
         _stop(f"an example has {lengths.max()} tokens but the limit is {limit}; "
@@ -154,28 +174,34 @@ def preflight(model, tokenizer, dataset, *, num_labels: int, max_length: int, n_
     if np.median(lengths) <= 2:
         _stop("most examples have no tokens besides [CLS]/[SEP]: the text column is probably empty or wrong.")
     n = min(n_forward, len(dataset))
-    keep = [c for c in dataset.column_names if c in ("input_ids", "attention_mask", "token_type_ids", "labels")]
-    batch = DataCollatorWithPadding(tokenizer)([{k: dataset[i][k] for k in keep} for i in range(n)])
+    rows = [dataset[i] for i in range(n)]
+    if collator is None:  # padding only: keep the model's inputs and the labels
+        keep = {"input_ids", "attention_mask", "token_type_ids", *label_columns}
+        collator, rows = DataCollatorWithPadding(tokenizer), [{k: v for k, v in r.items() if k in keep} for r in rows]
+    batch = collator(rows)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            out = model(**{k: v.to(device) for k, v in batch.items()})
+            out = model(**{k: v.to(device) for k, v in batch.items() if torch.is_tensor(v)})
     except Exception as e:  # noqa: BLE001  (shape mismatches, wrong dtypes...: any failure is reported)
         _stop(f"one forward pass failed: {type(e).__name__}: {e}")
     finally:
         model.train(was_training)
-    if not torch.isfinite(out.loss):
-        _stop(f"the loss of one batch is {out.loss.item()}, not a finite number.")
-    if tuple(out.logits.shape) != (n, num_labels):
-        _stop(f"logits have shape {tuple(out.logits.shape)}, expected ({n}, {num_labels}).")
-    stats = {"examples": len(dataset), "label_counts": np.bincount(labels, minlength=num_labels).tolist(),
+    if out.loss is None or not torch.isfinite(out.loss):
+        _stop(f"the loss of one batch is {out.loss}, not a finite number.")
+    logits = out.logits if "logits" in out else out.start_logits
+    if logits.shape[0] != n or (num_labels and logits.shape[-1] != num_labels):
+        _stop(f"the model has {logits.shape[-1]} outputs (logits {tuple(logits.shape)}) but the task has "
+              f"{num_labels} labels and {n} examples.")
+    stats = {"examples": len(dataset), "label_counts": counts,
              "tokens_median": float(np.median(lengths)), "tokens_max": int(lengths.max()),
              "truncated_fraction": float(np.mean(lengths >= max_length)), "first_batch_loss": float(out.loss)}
-    print(f"preflight ok: {stats['examples']} examples, labels {stats['label_counts']}, "
+    chance = f" (chance: {math.log(num_labels):.3f})" if num_labels else ""
+    print(f"preflight ok: {stats['examples']} examples, "
           f"median {stats['tokens_median']:.0f} tokens (max {stats['tokens_max']}), "
-          f"one-batch loss {stats['first_batch_loss']:.3f} (chance: {math.log(num_labels):.3f})", flush=True)
+          f"one-batch loss {stats['first_batch_loss']:.3f}{chance}", flush=True)
     return stats
 
 
@@ -188,10 +214,15 @@ def accuracy_metrics(eval_pred) -> dict:
     return accuracy_f1(labels, np.argmax(logits, axis=-1))
 
 
+def settings(args) -> dict:
+    """common.device_settings for this run: bf16 autocast on a bf16 CPU unless --no-cpu-bf16 (never in --smoke)."""
+    return common.device_settings(cpu_bf16=getattr(args, "cpu_bf16", False) and not args.smoke)
+
+
 def training_arguments(args, n_train: int, *, metric: str = "accuracy"):
     from transformers import TrainingArguments
 
-    dev = common.device_settings()
+    dev = settings(args)
     smoke = args.smoke
     batch = min(args.batch_size, n_train) if smoke else args.batch_size
     return TrainingArguments(
@@ -258,7 +289,7 @@ def train(args, model, tokenizer, train_dataset, eval_dataset, *, compute_metric
 
     targs = training_arguments(args, len(train_dataset), metric=metric)
     trainable, total = trainable_parameters(model)
-    print(f"training on {common.device_settings()['device']} in {common.precision_name(common.device_settings())}; "
+    print(f"training on {settings(args)['device']} in {common.precision_name(settings(args))}; "
           f"trainable parameters {trainable:,} of {total:,}", flush=True)
     trainer = _trainer_class()(model=model, args=targs, train_dataset=train_dataset, eval_dataset=eval_dataset,
                                processing_class=tokenizer,

@@ -4,6 +4,7 @@ adaptation to movie reviews, as the course adapts DistilBERT to IMDb.
     python -m training.fill_mask --domain general --output-dir checkpoints/fill_mask_general
     python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general --output-dir checkpoints/fill_mask
     python -m training.fill_mask --smoke                 # overfit one batch of the smoke data in seconds
+    python -m training.fill_mask --rescore --output-dir checkpoints/fill_mask   # re-measure a finished folder
     python -m training.fill_mask --masking word          # the course's whole-word-masking collator
     python -m training.fill_mask --preset course         # distilbert-base-uncased on IMDb (network, GPU)
 
@@ -257,6 +258,42 @@ def score(folder_or_model, tokenizer, held_out: dict, baselines: dict | None = N
             "probe": top_k(model, tokenizer)}
 
 
+def chunked_data(args, tokenizer) -> tuple[dict, dict]:
+    """({"general"|"reviews": {"train"|"validation": chunks}}, {name: the held-out chunks with their fixed masks})."""
+    texts = load_texts(args)
+    data = {name: {split: chunks(ds, tokenizer, args.max_length) for split, ds in dd.items()} for name, dd in texts.items()}
+    if args.smoke:  # the smoke corpora are a few documents: score on (a slice of) the training chunks
+        data = {name: {**splits, "validation": common.smoke_slice(splits["train"])} for name, splits in data.items()}
+    return data, {name: fixed_masks(data[name]["validation"], tokenizer, seed=args.seed) for name in data}
+
+
+def unigram_baseline(data, held_out, domain: str, tokenizer) -> dict:
+    return {name: unigram_perplexity(data[domain]["train"], masked, len(tokenizer)) for name, masked in held_out.items()}
+
+
+def rescore(args) -> dict:
+    """Re-measure the finished folder OUTPUT_DIR (and the folder it started from, when it is still there) through
+    the Space's loading path, on the same held-out masks; rewrite metrics.json and the card."""
+    out = args.output_dir
+    metrics = common.read_metrics(out)
+    hp = metrics["hyperparameters"]
+    args.seed, args.max_length, args.domain, args.smoke = hp["seed"], hp["chunk"], metrics["domain"], metrics["smoke"]
+    tokenizer = classification.load_tokenizer(metrics["base_model"])
+    data, held_out = chunked_data(args, tokenizer)
+    after = score(out, tokenizer, held_out)
+    init = metrics.get("init")
+    before = score(init, tokenizer, held_out) if init and os.path.isdir(init) else metrics["test"]["before"]
+    unigram = unigram_baseline(data, held_out, args.domain, tokenizer)
+    print(f"perplexity {after['perplexity']} (unigram {unigram}); before {before and before['perplexity']}",
+          flush=True)
+    metrics.update(test={"model": after, "before": before, "unigram": unigram},
+                   results=results(after, before, unigram, args.domain),
+                   rescored="test scores re-measured from the saved folder with --rescore")
+    common.write_metrics(out, metrics)
+    common.write_card(out, "fill_mask")
+    return metrics
+
+
 def main(argv: list[str] | None = None) -> dict:
     import torch
     import transformers
@@ -270,14 +307,12 @@ def main(argv: list[str] | None = None) -> dict:
         return common.read_metrics(args.output_dir)
     if args.domain == "reviews" and not (args.init or args.smoke or args.method == "full"):
         common.fail("--domain reviews adapts a general model: pass --init FOLDER (a finished --domain general run).")
+    if args.rescore:
+        return rescore(args)
     transformers.set_seed(args.seed)
     started = time.time()
     tokenizer = classification.load_tokenizer(args.model)
-    texts = load_texts(args)
-    data = {name: {split: chunks(ds, tokenizer, args.max_length) for split, ds in dd.items()} for name, dd in texts.items()}
-    if args.smoke:  # the smoke corpora are a few documents: score on (a slice of) the training chunks
-        data = {name: {**splits, "validation": common.smoke_slice(splits["train"])} for name, splits in data.items()}
-    held_out = {name: fixed_masks(data[name]["validation"], tokenizer, seed=args.seed) for name in data}
+    data, held_out = chunked_data(args, tokenizer)
     train = data[args.domain]["train"]
     if args.max_chunks:
         train = train.shuffle(seed=args.seed).select(range(min(args.max_chunks, len(train))))
@@ -287,8 +322,10 @@ def main(argv: list[str] | None = None) -> dict:
           f"training on {len(train):,} {args.domain} chunks of {args.max_length} tokens", flush=True)
 
     model = build_mlm(args.model, lora_r=args.lora_r, init=args.init, method=args.method)
+    pre = classification.preflight(model, tokenizer, train, num_labels=len(tokenizer), max_length=args.max_length,
+                                   collator=collator(tokenizer, args.masking))
     before = score(model, tokenizer, held_out) if args.init else None
-    dev = common.device_settings(cpu_bf16=not args.smoke)
+    dev = classification.settings(args)
     targs = TrainingArguments(
         output_dir=str(common.checkpoints_dir(args.output_dir)), report_to="none", seed=args.seed,
         num_train_epochs=common.SMOKE_STEPS if args.smoke else args.epochs,
@@ -318,13 +355,12 @@ def main(argv: list[str] | None = None) -> dict:
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model)
 
     after = score(args.output_dir, tokenizer, held_out)
-    unigram = {name: unigram_perplexity(data[args.domain]["train"], masked, len(tokenizer))
-               for name, masked in held_out.items()}
+    unigram = unigram_baseline(data, held_out, args.domain, tokenizer)
     print(f"perplexity {after['perplexity']} (unigram {unigram}); before {before and before['perplexity']}; "
           f"probe {after['probe']}", flush=True)
     metrics = {
         "task": fill_mask.TASK, "domain": args.domain, "base_model": args.model, "method": args.method,
-        "init": args.init, "masking": args.masking, "smoke": args.smoke,
+        "init": args.init, "masking": args.masking, "smoke": args.smoke, "preflight": pre,
         "test": {"model": after, "before": before, "unigram": unigram},
         "data": {name: {split: len(ds) for split, ds in splits.items()} for name, splits in data.items()},
         "train_chunks": len(train), "masked_tokens": {n: int((m["labels"] != -100).sum()) for n, m in held_out.items()},

@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     tokenizer = classification.load_tokenizer(args.model)
     model = classification.build_classifier(args.model, ner.LABELS, method=args.method, lora_r=args.lora_r,
-                                            head="token", token_types=len(ner.CASES) if args.casing else None)
+                                            head="token", token_types=len(ner.CASES) if args.casing else None,
+                                            freeze_embeddings=True)
 
     def encode(split):
         return split.map(ner.tokenize_and_align, batched=True, remove_columns=split.column_names,
@@ -180,9 +181,12 @@ def main(argv: list[str] | None = None) -> dict:
     train, val = encode(data["train"]), encode(data["validation"])
     if args.smoke:
         train = val = common.smoke_slice(train)
+    collator = DataCollatorForTokenClassification(tokenizer)
+    pre = classification.preflight(model, tokenizer, train, num_labels=len(ner.LABELS), max_length=args.max_length,
+                                   collator=collator)
     trainer = classification.train(args, model, tokenizer, train, val, compute_metrics=compute_metrics, metric="f1",
-                                   data_collator=DataCollatorForTokenClassification(tokenizer))
-    common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model)
+                                   data_collator=collator)
+    common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model, half=args.method == "full")
 
     test = evaluate(args.output_dir, data, gold)
     metrics = {
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> dict:
                             "max_length": args.max_length, "lora_r": args.lora_r, "seed": args.seed,
                             "max_sentences": args.max_sentences},
         "data": {k: len(v) for k, v in data.items()} | {"gold": len(gold)},
-        "annotator": ner_data.ANNOTATOR,
+        "annotator": ner_data.ANNOTATOR, "preflight": pre,
         "test": test,
         "validation_history": [{"epoch": h["epoch"], "f1": h["eval_f1"], "loss": h["eval_loss"]}
                                for h in trainer.state.log_history if "eval_f1" in h],

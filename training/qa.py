@@ -164,15 +164,15 @@ def main(argv: list[str] | None = None) -> dict:
     print({k: len(v) for k, v in data.items()}, flush=True)
     tokenizer = classification.load_tokenizer(args.model)
     model = classification.build_classifier(args.model, ["start", "end"], method=args.method, lora_r=args.lora_r,
-                                            head="qa")
-    if args.method == "full":  # the vocabulary's 11.7M embeddings stay as pre-trained: half the optimizer state
-        model.get_input_embeddings().requires_grad_(False)
+                                            head="qa", freeze_embeddings=True)
     train = data["train"].map(qa.preprocess_train, batched=True, remove_columns=data["train"].column_names,
                               fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length,
                                          "stride": min(qa.STRIDE, args.max_length // 3)})
     if args.smoke:
         train = common.smoke_slice(train)
-    dev = common.device_settings(cpu_bf16=not args.smoke)
+    pre = classification.preflight(model, tokenizer, train, num_labels=None, max_length=args.max_length,
+                                   label_columns=("start_positions", "end_positions"))
+    dev = classification.settings(args)
     print(f"device {dev['device']}, {common.precision_name(dev)}; {len(train):,} training windows", flush=True)
     targs = TrainingArguments(
         output_dir=str(common.checkpoints_dir(args.output_dir)), report_to="none", seed=args.seed,
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
     test = score(args.output_dir, test_split(args, data))
     metrics = {"task": qa.TASK, "base_model": args.model, "method": args.method, "smoke": args.smoke,
                "test": test, "data": {k: len(v) for k, v in data.items()}, "train_windows": len(train),
-               "max_eval": args.max_eval, "course_reference": COURSE_REFERENCE,
+               "max_eval": args.max_eval, "course_reference": COURSE_REFERENCE, "preflight": pre,
                "hyperparameters": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
                                    "lora_r": args.lora_r, "seed": args.seed, "max_length": args.max_length,
                                    "stride": qa.STRIDE, "n_best": qa.N_BEST, "max_answer_tokens": qa.MAX_ANSWER_TOKENS,
