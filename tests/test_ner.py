@@ -73,7 +73,8 @@ def test_smoke_training_writes_a_loadable_tagger(tmp_path):
     metrics = training_ner.main(["--smoke", "--output-dir", str(out)])
     before, after = metrics["smoke_losses"]
     assert after <= 0.5 * before
-    assert (out / "adapter_model.safetensors").is_file() and (out / "metrics.json").is_file()
+    assert (out / "model.safetensors").is_file() and (out / "metrics.json").is_file()  # full fine-tune by default
+    assert metrics["preflight"]["label_counts"][0] > 0  # the ch8 preflight ran on the token labels
     result = ner.predict("Barack Obama visited Paris.", model=str(out)).value
     assert result["text"] == "Barack Obama visited Paris." and isinstance(result["entities"], list)
 

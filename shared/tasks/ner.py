@@ -1,8 +1,8 @@
 """Named-entity recognition (course chapter 7.2, `pipeline("ner", aggregation_strategy="simple")`).
 
 What training and the Space share: the CoNLL labels in IOB2, the course's label alignment, the casing feature,
-the windows over long text, and predict(). The checkpoint (checkpoints/ner/, `python -m training.ner`) is a
-LoRA adapter + token-classification head on all-MiniLM-L6-v2, trained on silver labels (shared.data.ner).
+the windows over long text, and predict(). The checkpoint (checkpoints/ner/, `python -m training.ner`) is
+all-MiniLM-L6-v2 fine-tuned in full with a token-classification head, on silver labels (shared.data.ner).
 
 Casing. MiniLM's vocabulary is uncased, and case is most of what tells "Apple" (ORG) from "apple". A checkpoint
 whose config says `casing_feature: true` reads each word's case through BERT's token-type embeddings, widened

@@ -1,0 +1,263 @@
+"""How fast do the text-generation and chatbot Spaces stream, against `pipeline("text-generation")`?
+
+    python benchmarks/generation.py [--new-tokens 128] [--threads 2] [--results]
+
+In one run, on the same model (SmolLM2-135M-Instruct) and the same ~100-token prompt, greedy decoding:
+1. in a fresh process without Gradio: `pipeline("text-generation")` (the course's call, fp32 as it loads), and
+   the project's loop (`shared.tasks.text_generation.stream_tokens`) in fp32 and in bf16 weights; each reports
+   tokens/s and its time to first token (for the pipeline, TTFT = a 1-token call);
+2. the text-generation Space started as `python app.py`, over plain HTTP as a browser tab streams it: time to
+   first token (request sent -> first update with a new token) and tokens/s of the stream after it;
+3. four concurrent chats through the chatbot Space with gradio_client: each must succeed, and the queue positions
+   the clients were told are listed;
+4. whether bf16 weights are "as good": mean negative log-likelihood per token (fp32 vs bf16) on real English
+   paragraphs (SQuAD v1.1 dev contexts when cached, else the Brown corpus) and greedy agreement on the prompts.
+The ceiling is the memory bandwidth over the weight bytes read per token (measured here by summing a 1 GiB
+tensor). The CPU model heads the table; `--results` writes the table into benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import multiprocessing
+import os
+import shlex
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.local_space import run_app  # noqa: E402
+from benchmarks.speed import cpu_model, versions, write_section  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "RESULTS.md"
+PROMPT = ("The Hugging Face course teaches natural language processing with the libraries of the Hugging Face "
+          "ecosystem: Transformers, Datasets, Tokenizers and Accelerate, as well as the Hugging Face Hub. The "
+          "first chapters explain what a Transformer model is, how the pipeline function works, and how to "
+          "fine-tune a pretrained model on a dataset of your own. Later chapters build a tokenizer from scratch, "
+          "train a language model, and share demos with Gradio. In this chapter, we will")
+AGREEMENT_PROMPTS = ["In this course, we will teach you how to", "The best thing about learning to code is",
+                     "Once upon a time, in a small village by the sea,", "The capital of France is",
+                     "def fibonacci(n):", "Three tips for a good night's sleep:"]
+
+
+def bandwidth_gbs() -> float:
+    """Bytes per second that one pass over a 1 GiB tensor reads (best of 5)."""
+    import torch
+
+    x = torch.ones(2**28, dtype=torch.float32)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        x.sum()
+        best = min(best, time.perf_counter() - t0)
+    return x.numel() * 4 / best / 1e9
+
+
+def in_process(new_tokens: int, threads: int, queue) -> None:
+    """Rows for the pipeline and the project's loop, and the bf16 quality figures (run in a fresh process)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from transformers import pipeline
+
+    from shared import hub
+    from shared.tasks import text_generation as generation
+
+    rows = {}
+    settings = generation.Settings(max_new_tokens=new_tokens, temperature=0)
+    path = hub.base_model_path(hub.SMOLLM2)
+    peer = pipeline("text-generation", model=path)
+    ids = peer.tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    kwargs = {"do_sample": False, "return_full_text": False}
+    peer(PROMPT, max_new_tokens=4, **kwargs)  # warm
+    ttft = min(_time(lambda: peer(PROMPT, max_new_tokens=1, **kwargs)) for _ in range(3))
+    t = _time(lambda: peer(PROMPT, max_new_tokens=new_tokens, min_new_tokens=new_tokens, **kwargs))
+    rows["pipeline('text-generation'), fp32"] = {"ttft": ttft, "tokens": new_tokens, "seconds": t}
+    weights = {}
+    for name in ("float32", "bfloat16"):
+        os.environ["NLP_COURSE_LM_DTYPE"] = name
+        net, tokenizer = generation.load()
+        weights[name] = sum(p.numel() * p.element_size() for p in net.parameters())
+        list(generation.stream_tokens(net, ids, generation.Settings(max_new_tokens=4, temperature=0)))  # warm
+        stamps = []
+        t0 = time.perf_counter()
+        for _ in generation.stream_tokens(net, ids, settings, stop_ids=()):
+            stamps.append(time.perf_counter() - t0)
+        rows[f"shared.tasks.text_generation loop, {'bf16' if name == 'bfloat16' else 'fp32'} weights"] = {
+            "ttft": stamps[0], "tokens": len(stamps), "seconds": stamps[-1]}
+    quality = bf16_quality(generation)
+    queue.put({"rows": rows, "weights": weights, "quality": quality, "bandwidth": bandwidth_gbs()})
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def held_out_paragraphs(n: int = 40) -> list[str]:
+    from shared.data import pairs, squad
+
+    path = pairs.source_dir() / pairs.SOURCES["squad_dev"]
+    seen, out = set(), []
+    for row in squad.read(path, "squad_dev"):
+        if row["context"] not in seen:
+            seen.add(row["context"])
+            out.append(row["context"])
+    return out[::max(1, len(out) // n)][:n]
+
+
+def bf16_quality(generation) -> dict:
+    """Mean NLL per token of fp32 and bf16 weights on real paragraphs, and greedy agreement on short prompts."""
+    import torch
+
+    nll, greedy = {}, {}
+    texts = held_out_paragraphs()
+    for name in ("float32", "bfloat16"):
+        os.environ["NLP_COURSE_LM_DTYPE"] = name
+        net, tokenizer = generation.load()
+        total, count = 0.0, 0
+        with torch.inference_mode():
+            for text in texts:
+                ids = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)["input_ids"]
+                loss = net(input_ids=ids, labels=ids).loss.float().item()
+                total, count = total + loss * (ids.shape[1] - 1), count + ids.shape[1] - 1
+        nll[name] = total / count
+        greedy[name] = [generation.predict(p, 32, 0.0).value for p in AGREEMENT_PROMPTS]
+    same = sum(a == b for a, b in zip(greedy["float32"], greedy["bfloat16"]))
+    return {"nll": nll, "texts": len(texts), "tokens": count, "greedy_same": same, "prompts": len(AGREEMENT_PROMPTS)}
+
+
+def stream_over_http(url: str, args: list) -> list[tuple[float, str]]:
+    """(seconds since the request, text) of each update of one streamed /predict, read as a browser does."""
+    import httpx
+
+    http = httpx.Client(base_url=url, timeout=120)
+    t0 = time.perf_counter()
+    event_id = http.post("gradio_api/call/predict", json={"data": args}).json()["event_id"]
+    updates, event = [], None
+    with http.stream("GET", f"gradio_api/call/predict/{event_id}") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event in ("generating", "complete"):
+                updates.append((time.perf_counter() - t0, json.loads(line[6:])[0]))
+            if event == "error":
+                raise RuntimeError(f"the Space answered an error: {line}")
+    return updates
+
+
+def space_rows(new_tokens: int, threads: int) -> dict:
+    env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
+    with run_app(REPO / "spaces" / "text-generation", env=env) as (url, _, _):
+        stream_over_http(url, ["Warm up", 4, 0.0])
+        best = None
+        for _ in range(3):
+            updates = stream_over_http(url, [PROMPT, new_tokens, 0.0])
+            grew = [(t, text) for t, text in updates if len(text) > len(PROMPT)]
+            first, last = grew[0][0], grew[-1][0]
+            row = {"ttft": first, "tokens": len(grew), "seconds": last, "stream_rate": (len(grew) - 1) / (last - first)}
+            best = row if best is None or row["seconds"] < best["seconds"] else best
+        return best
+
+
+def four_chats(threads: int) -> dict:
+    from gradio_client import Client
+
+    env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
+    questions = ["What is the capital of France?", "Name three colours.", "What is 2 + 2?", "Say hello in French."]
+    with run_app(REPO / "spaces" / "chatbot", env=env) as (url, _, _):
+        clients = [Client(url, verbose=False) for _ in questions]
+        jobs, ranks, replies = [], set(), []
+        t0 = time.perf_counter()
+        for client, q in zip(clients, questions):
+            jobs.append(client.submit(q, "You are a helpful assistant.", 48, 0.0, api_name="/predict"))
+
+        def watch():
+            while not all(j.done() for j in jobs):
+                for j in jobs:
+                    rank = j.status().rank
+                    if rank is not None:
+                        ranks.add(rank)
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        for j in jobs:
+            replies.append(j.result(timeout=300))
+        watcher.join(5)
+        return {"ok": sum(bool(r) for r in replies), "of": len(jobs), "ranks": sorted(ranks),
+                "seconds": time.perf_counter() - t0}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--results", action="store_true", help="write the table into benchmarks/RESULTS.md")
+    opts = parser.parse_args(argv)
+    started = datetime.datetime.now()
+    load_start = os.getloadavg()[0]
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=in_process, args=(opts.new_tokens, opts.threads, queue))
+    proc.start()
+    local = queue.get(timeout=1800)
+    proc.join()
+    rows = dict(local["rows"])
+    rows["text-generation Space over HTTP (stream)"] = space_rows(opts.new_tokens, opts.threads)
+    chats = four_chats(opts.threads)
+
+    from transformers import AutoTokenizer
+
+    from shared import hub
+
+    prompt_tokens = len(AutoTokenizer.from_pretrained(hub.base_model_path(hub.SMOLLM2))(PROMPT)["input_ids"])
+    bw = local["bandwidth"]
+    ceiling = {n: bw * 1e9 / b for n, b in local["weights"].items()}
+    peer = rows["pipeline('text-generation'), fp32"]
+    peer_rate = peer["tokens"] / (peer["seconds"] - peer["ttft"])
+    lines = ["## text-generation", "",
+             f"{started:%Y-%m-%d}, {cpu_model()} ({os.cpu_count()} CPUs), load average {load_start:.2f} at start; "
+             f"{opts.threads} torch thread(s); {versions()}.", "",
+             "    python benchmarks/generation.py " + " ".join(map(shlex.quote, argv or sys.argv[1:])), "",
+             f"SmolLM2-135M-Instruct, greedy, a {prompt_tokens}-token prompt, {opts.new_tokens} new tokens. Memory "
+             f"bandwidth measured {bw:.1f} GB/s: the ceiling is {ceiling['float32']:.0f} tok/s with fp32 weights "
+             f"({local['weights']['float32'] / 1e6:.0f} MB), {ceiling['bfloat16']:.0f} tok/s with bf16.", "",
+             "| setup | first token ms | tokens/s after it | vs pipeline | share of the ceiling |",
+             "|---|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        rate = r.get("stream_rate") or (r["tokens"] - 1) / (r["seconds"] - r["ttft"])
+        if name.startswith("pipeline"):
+            rate = peer_rate
+        bf16 = "bf16" in name or ("Space" in name and hub_dtype_is_bf16())
+        lines.append(f"| {name} | {r['ttft'] * 1000:.0f} | {rate:.1f} | {rate / peer_rate:.2f}x | "
+                     f"{rate / ceiling['bfloat16' if bf16 else 'float32']:.0%} |")
+    q = local["quality"]
+    lines += ["", f"bf16 weights against fp32 on {q['texts']} SQuAD v1.1 dev paragraphs ({q['tokens']:,} tokens): mean "
+              f"NLL per token {q['nll']['float32']:.4f} (fp32) vs {q['nll']['bfloat16']:.4f} (bf16), perplexity "
+              f"{2.718281828 ** q['nll']['float32']:.2f} vs {2.718281828 ** q['nll']['bfloat16']:.2f}; greedy 32-token "
+              f"continuations identical on {q['greedy_same']} of {q['prompts']} prompts.", "",
+              f"Four concurrent chats through the chatbot Space (gradio_client): {chats['ok']} of {chats['of']} "
+              f"answered in {chats['seconds']:.1f} s; queue positions reported to the clients: "
+              f"{chats['ranks'] or 'none seen'}.", ""]
+    section = "\n".join(lines)
+    print(section)
+    if opts.results:
+        write_section(RESULTS, "text-generation", section)
+
+
+def hub_dtype_is_bf16() -> bool:
+    from shared.tasks.text_generation import dtype_for_cpu
+
+    return "bfloat16" in str(dtype_for_cpu())
+
+
+if __name__ == "__main__":
+    main()
