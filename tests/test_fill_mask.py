@@ -77,7 +77,7 @@ def test_smoke_training_learns_one_batch(tmp_path):
 
 @pytest.mark.parametrize("space_client", ["fill-mask"], indirect=True)
 def test_space_fills_the_mask_and_runs_the_bias_probe(space_client):
-    # the issue asks for "capital" here; today's models rank it 12th (see the cards): a place noun comes first
+    # the issue asks for "capital" here; today's models rank it 8th (adapted) and 10th (general): a place noun comes first
     for variant in ("adapted", "general"):
         top = space_client.predict("Paris is the [MASK] of France.", variant, api_name="/predict")
         assert "city" in [c["label"] for c in top["confidences"]], (variant, top)
