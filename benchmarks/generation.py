@@ -156,10 +156,10 @@ def stream_over_http(url: str, args: list) -> list[tuple[float, str]]:
 def space_rows(new_tokens: int, threads: int) -> dict:
     env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
     with run_app(REPO / "spaces" / "text-generation", env=env) as (url, _, _):
-        stream_over_http(url, ["Warm up", 4, 0.0])
+        stream_over_http(url, ["Warm up", 4, 0.0, 1.0, 0])
         best = None
         for _ in range(3):
-            updates = stream_over_http(url, [PROMPT, new_tokens, 0.0])
+            updates = stream_over_http(url, [PROMPT, new_tokens, 0.0, 1.0, 0])
             grew = [(t, text) for t, text in updates if len(text) > len(PROMPT)]
             first, last = grew[0][0], grew[-1][0]
             row = {"ttft": first, "tokens": len(grew), "seconds": last, "stream_rate": (len(grew) - 1) / (last - first)}
