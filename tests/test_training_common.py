@@ -107,9 +107,16 @@ def test_device_and_precision_follow_what_torch_reports(tmp_path):
         assert d["bf16"] == torch.cuda.is_bf16_supported() and d["fp16"] == (not d["bf16"])
     else:
         assert d["use_cpu"] and d["device"].startswith("cpu") and common.precision_name(d) == "fp32"
-    # and the Trainer is told the same
+    # and the Trainer is told the same, with bf16 autocast on a CPU that computes in bf16 (--cpu-bf16, the default)
+    from shared.modeling import cpu_has_bf16
+
     targs = classification.training_arguments(common.parse_args(parser_for(tmp_path), []), n_train=64)
-    assert (targs.bf16, targs.fp16, targs.use_cpu) == (d["bf16"], d["fp16"], d["use_cpu"])
+    want = common.device_settings(cpu_bf16=True)
+    assert (targs.bf16, targs.fp16, targs.use_cpu) == (want["bf16"], want["fp16"], want["use_cpu"])
+    if not torch.cuda.is_available():
+        assert want["bf16"] == cpu_has_bf16()
+        args = common.parse_args(parser_for(tmp_path), ["--no-cpu-bf16"])
+        assert (classification.training_arguments(args, n_train=64).bf16, d["bf16"]) == (False, False)
 
 
 def test_resume_continues_from_the_last_checkpoint(tokenizer, tmp_path, capsys):
