@@ -24,13 +24,13 @@ with gr.Blocks() as demo:
         # checked as it arrives: gr.ChatInterface adds the message to the conversation before calling respond()
         textbox=ui.checked_textbox(chat.check_message, placeholder=ui.t("chatbot.placeholder"), submit_btn=True,
                                    stop_btn=True),
-        additional_inputs=[
-            ui.textbox(label=ui.t("chatbot.system_prompt"), value=chat.SYSTEM_PROMPT, lines=2),
+        additional_inputs=[  # render=False: ChatInterface places them in its accordion
+            ui.textbox(label=ui.t("chatbot.system_prompt"), value=chat.SYSTEM_PROMPT, lines=2, render=False),
             gr.Slider(1, chat.generation.MAX_NEW_TOKENS, value=D["max_new_tokens"], step=1,
-                      label=ui.t("chatbot.max_new_tokens")),
-            gr.Slider(0, 2, value=D["temperature"], step=0.05, label=ui.t("chatbot.temperature")),
+                      label=ui.t("chatbot.max_new_tokens"), render=False),
+            gr.Slider(0, 2, value=D["temperature"], step=0.05, label=ui.t("chatbot.temperature"), render=False),
         ],
-        additional_inputs_accordion=gr.Accordion(ui.t("chatbot.settings"), open=False),
+        additional_inputs_accordion=gr.Accordion(ui.t("chatbot.settings"), open=False, render=False),
         examples=[[e] for e in EXAMPLES], api_name="predict")
     ui.code_section("chatbot")
 
