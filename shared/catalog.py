@@ -81,10 +81,11 @@ COMMON = {
     "common.as_is": L("used as it is, not trained here", "原样使用，未在本项目训练"),
     "common.no_model": L("not available", "不可用"),
     "suite.title": L("# 🤗 The Hugging Face NLP course, live", "# 🤗 Hugging Face NLP 课程，在线演示"),
-    "suite.intro": L("Each tab is one Space of the course, running here on a checkpoint this project trained. "
-                     "Run one alone with `cd spaces/<name> && python app.py`.",
-                     "每个标签页都是课程中的一个 Space，运行在本项目自己训练的检查点上。"
-                     "单独运行某一个：`cd spaces/<name> && python app.py`。"),
+    "suite.intro": L("Each tab is one Space of the course, running here on a checkpoint this project trained (the "
+                     "text-generation demos: a small open model as it is). Run one alone with "
+                     "`cd spaces/<name> && python app.py`.",
+                     "每个标签页都是课程中的一个 Space，运行在本项目自己训练的检查点上（文本生成类演示："
+                     "原样使用一个小型开源模型）。单独运行某一个：`cd spaces/<name> && python app.py`。"),
     "chapter.prefix": L("Course chapter {section}", "课程第 {section} 节"),
 }
 
