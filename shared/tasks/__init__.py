@@ -41,6 +41,15 @@ class Output:
         return max(self.value, key=self.value.get)
 
 
+def last_output(outputs) -> Output:
+    """The last Output of a streaming task's `stream`, with every notice given on the way: its `predict`."""
+    notices: list[str] = []
+    last = Output()
+    for last in outputs:
+        notices += last.notices
+    return Output(last.value, notices)
+
+
 def excerpt(value: Any, limit: int = 60) -> str:
     """A short, safe excerpt of a user's input for messages and log lines (never the whole input)."""
     text = value if isinstance(value, str) else repr(value)

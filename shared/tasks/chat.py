@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shared.tasks import InputError, Output, check_text
+from shared.tasks import InputError, Output, check_text, last_output
 from shared.tasks import text_generation as generation
 
 TASK = "chat"
@@ -95,8 +95,4 @@ def stream(message, history=None, system_prompt=SYSTEM_PROMPT, model: str | None
 
 def predict(message, history=None, system_prompt=SYSTEM_PROMPT, model: str | None = None, **settings) -> Output:
     """The whole reply to `message` after `history`."""
-    notices: list[str] = []
-    last = Output("")
-    for last in stream(message, history, system_prompt, model, **settings):
-        notices += last.notices
-    return Output(last.value, notices)
+    return last_output(stream(message, history, system_prompt, model, **settings))

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from shared import hub
-from shared.tasks import InputError, Output, check_text
+from shared.tasks import InputError, Output, check_text, last_output
 
 TASK = "text_generation"
 MAX_INPUT_CHARS = 8_000
@@ -156,9 +156,4 @@ def stream(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAUL
 def predict(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULTS["temperature"],
             top_p=DEFAULTS["top_p"], seed=DEFAULTS["seed"], model: str | None = None) -> Output:
     """The prompt and its continuation (the pipeline's `generated_text`)."""
-    last = None
-    notices: list[str] = []
-    for last in stream(prompt, max_new_tokens, temperature, top_p, seed, model):
-        notices += last.notices
-    return Output(last.value, notices)
-
+    return last_output(stream(prompt, max_new_tokens, temperature, top_p, seed, model))
