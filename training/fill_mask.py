@@ -282,7 +282,9 @@ def rescore(args) -> dict:
     data, held_out = chunked_data(args, tokenizer)
     after = score(out, tokenizer, held_out)
     init = metrics.get("init")
-    before = score(init, tokenizer, held_out) if init and os.path.isdir(init) else metrics["test"]["before"]
+    # the starting folder, re-scored while it still holds that start (a model continued in place names itself)
+    fresh = init and os.path.isdir(init) and os.path.realpath(init) != os.path.realpath(out)
+    before = score(init, tokenizer, held_out) if fresh else metrics["test"]["before"]
     unigram = unigram_baseline(data, held_out, args.domain, tokenizer)
     print(f"perplexity {after['perplexity']} (unigram {unigram}); before {before and before['perplexity']}",
           flush=True)
