@@ -17,7 +17,7 @@ of one source often share their description), and a text that occurs in dev is d
 most `max_per_label` examples per label and split are kept (seeded draw) so a run stays small.
 
 Where the indexes come from (`path=None`): the first folder of LIST_DIRS holding a Translation-en file
-(the Docker image's apt does not fetch translations, so `download()` runs `apt-get update` into a private
+(the Docker image's apt does not fetch translations, so `shared.data.apt.download_lists()` runs `apt-get update` into a private
 folder under ~/.cache/nlp-course-live/ with translations on, leaving the system's apt state untouched);
 without any Translation-en the short descriptions alone are used. `path` may be any folder with
 `*_Packages` / `*_Translation-en` files, plain or .lz4/.gz/.xz (--smoke and the tests use training/smoke_data/debian_topics/).
@@ -25,25 +25,17 @@ without any Translation-en the short descriptions alone are used. `path` may be 
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 import random
 import re
-import subprocess
-from pathlib import Path
 
+from shared.data.apt import description_text, index_files, lists_dir, parse_stanzas, read_index, read_packages
 from shared.data.splits import stratified_group_split
 
 SOURCE = "Debian bookworm (main) archive indexes: Packages (Section, Source) + Translation-en (descriptions)"
 SOURCE_URL = "https://deb.debian.org/debian/dists/bookworm/main/"
 LICENSE = ("package descriptions, each under its own package's DFSG-free licence "
            "(Debian main; see the package's copyright file)")
-CACHE_DIR = Path(os.environ.get("NLP_COURSE_CACHE", Path.home() / ".cache" / "nlp-course-live"))
-PRIVATE_LISTS = CACHE_DIR / "apt-en" / "lists"
-SYSTEM_LISTS = Path("/var/lib/apt/lists")
-LIST_DIRS = (PRIVATE_LISTS, SYSTEM_LISTS)
 
 # archive section -> the topic label a user would type (fixed before any model was evaluated).
 SECTIONS = {
@@ -68,100 +60,18 @@ LABELS = list(SECTIONS.values())
 _SKIP = re.compile(r"transitional|dummy package|debug symbols|metapackage|\(debug\)", re.IGNORECASE)
 
 
-# ------------------------------------------------------------------------------------------- files
-
-def _read(path: Path) -> str:
-    name = path.name
-    if name.endswith(".lz4"):  # apt's default compression here; no lz4 module in the image, the CLI is
-        return subprocess.run(["lz4cat", str(path)], check=True, capture_output=True).stdout.decode("utf-8", "replace")
-    opener = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}.get(path.suffix)
-    if opener:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
-            return f.read()
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
-def parse_stanzas(text: str) -> list[dict[str, str]]:
-    """Debian control-file stanzas -> dicts; continuation lines are kept (newline-joined) in their field."""
-    out = []
-    for block in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            if line[:1] in (" ", "\t") and key:
-                fields[key] += "\n" + line
-            elif ":" in line:
-                key, value = line.split(":", 1)
-                fields[key] = value.strip()
-        if fields:
-            out.append(fields)
-    return out
-
-
-def description_text(description: str) -> str:
-    """A Description field (first line short, then " "-indented long lines, " ." paragraph marks) ->
-    one line of text: "Short description. Long description ..." (first letter capitalised)."""
-    lines = description.split("\n")
-    short = lines[0].strip()
-    body = " ".join(line.strip() for line in lines[1:] if line.strip() not in ("", "."))
-    if short and short[-1] not in ".!?":
-        short += "."
-    short = short[:1].upper() + short[1:]
-    return re.sub(r"\s+", " ", f"{short} {body}").strip()
-
-
-def _files(folder: Path, kind: str) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and re.search(rf"_{kind}(\.(lz4|gz|xz|bz2))?$", p.name))
-
-
-def download(lists_dir: str | os.PathLike = PRIVATE_LISTS) -> Path:
-    """`apt-get update` with English translations into a private lists folder (needs root and Debian
-    sources; touches neither /var/lib/apt/lists nor apt's package cache)."""
-    lists_dir = Path(lists_dir)
-    if lists_dir.is_dir() and _files(lists_dir, "Translation-en"):
-        return lists_dir
-    cache = lists_dir.parent / "cache"
-    for d in (lists_dir / "partial", cache / "archives" / "partial"):
-        d.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "update", "-o", "Acquire::Languages::=en", "-o", "Acquire::Languages=en",
-                    "-o", f"Dir::State::Lists={lists_dir}", "-o", f"Dir::Cache={cache}"], check=True)
-    return lists_dir
-
-
-def _lists_dir(path: str | os.PathLike | None) -> Path:
-    if path is not None:
-        folder = Path(path)
-        if not folder.is_dir() or not _files(folder, "Packages"):
-            raise FileNotFoundError(f"{folder} holds no *_Packages index (Debian apt list).")
-        return folder
-    for folder in LIST_DIRS:
-        if folder.is_dir() and _files(folder, "Packages") and _files(folder, "Translation-en"):
-            return folder
-    try:
-        return download()
-    except (OSError, subprocess.CalledProcessError):
-        if SYSTEM_LISTS.is_dir() and _files(SYSTEM_LISTS, "Packages"):
-            return SYSTEM_LISTS  # short descriptions only
-        raise FileNotFoundError("No Debian apt lists found: run `apt-get update` (or pass a folder).") from None
-
-
 # ------------------------------------------------------------------------------------------ examples
 
 def read_examples(path: str | os.PathLike | None = None) -> list[dict]:
     """[{"package", "source", "section", "label", "text"}, ...]: one per (source package, selected
     section), the binary package named like its source preferred, else the shortest name."""
-    folder = _lists_dir(path)
+    folder = lists_dir(path)
     long_desc: dict[tuple[str, str], str] = {}
-    for f in _files(folder, "Translation-en"):
-        for st in parse_stanzas(_read(f)):
+    for f in index_files(folder, "Translation-en"):
+        for st in parse_stanzas(read_index(f)):
             if "Description-en" in st:
                 long_desc[(st.get("Package", ""), st.get("Description-md5", ""))] = st["Description-en"]
-    packages: dict[str, dict] = {}
-    for f in _files(folder, "Packages"):  # security/updates lists override the release's entries
-        for st in parse_stanzas(_read(f)):
-            if "Package" in st:
-                packages[st["Package"]] = st
+    packages = read_packages(folder)
     chosen: dict[tuple[str, str], dict] = {}
     for name, st in packages.items():
         section = st.get("Section", "").split("/")[-1]  # "contrib/games" -> "games"
