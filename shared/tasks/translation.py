@@ -1,0 +1,176 @@
+"""English -> French translation (course chapter 1's `pipeline("translation_en_to_fr")`, chapter 7.4's KDE4 model).
+
+Two model shapes share this module, and training and the Space both go through it:
+- seq2seq (the course's architecture, MarianMT): `encode_pairs` tokenizes `en` as input and `fr` as
+  `labels` (`text_target=`), generation is beam search over the decoder;
+- a causal LM with a chat template (a LoRA of SmolLM2-135M-Instruct): `chat_features` lays out the same
+  pair as one conversation (system instruction, English as the user turn, French as the assistant turn) and
+  computes the loss on the French tokens only; generation is greedy after the assistant header.
+`load()` tells them apart from the folder's config (`is_encoder_decoder`) and a LoRA folder
+(adapter_config.json) is merged into its base once at load.
+
+The models learned from UI strings (at most 200 characters), so `predict` translates a longer text piece by
+piece: lines, then sentences (`segments`), in one batch, and joins the pieces back with the same breaks. KDE
+placeholders (`%1`, `<b>`, `&File`) are plain text to the model and come out in the French; `placeholders_kept`
+measures it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from shared import hub
+from shared.tasks import Output, check_text
+
+TASK = "translation"
+MAX_INPUT_CHARS = 5_000
+MAX_SEGMENT_CHARS = 400  # a longer sentence is cut (with a notice): the models saw strings up to 200
+MAX_MODEL_TOKENS = 128  # tokens read per segment, as the course's max_length
+MAX_NEW_TOKENS = 160
+NUM_BEAMS = 4
+SYSTEM = "Translate this English software text into French."  # short: every training example repeats it
+PLACEHOLDER = re.compile(r"%\d+|%[-+ #0-9.]*[sdifuxXc]|<[^>]+>|\{\w*\}")
+EXAMPLES = ["Default to expanded threads",
+            "Unable to import %1 using the OFX importer plugin. This file is not the correct format.",
+            "Open the file", "&Save As..."]
+
+
+def check(text) -> str:
+    return check_text(text, "English text", max_chars=MAX_INPUT_CHARS)
+
+
+# ------------------------------------------------------------------------------------------ preprocessing
+
+def encode_pairs(batch, tokenizer, max_length: int = MAX_MODEL_TOKENS) -> dict:
+    """Seq2seq features of a batch {"en": [...], "fr": [...]}: input_ids/attention_mask and labels."""
+    return tokenizer(batch["en"], text_target=batch["fr"], max_length=max_length, truncation=True)
+
+
+def chat_messages(en: str, fr: str | None = None) -> list[dict]:
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": en}]
+    return messages + ([{"role": "assistant", "content": fr}] if fr is not None else [])
+
+
+def prompt_ids(tokenizer, en: str) -> list[int]:
+    """The chat prompt up to the assistant header, as token ids."""
+    return tokenizer.apply_chat_template(chat_messages(en), add_generation_prompt=True, tokenize=True,
+                                         return_dict=False)
+
+
+def chat_features(batch, tokenizer, max_length: int = MAX_MODEL_TOKENS) -> dict:
+    """Causal-LM features of a batch {"en", "fr"}: prompt + French + end of turn, labels -100 on the prompt."""
+    out = {"input_ids": [], "attention_mask": [], "labels": []}
+    end = tokenizer.eos_token or ""
+    for en, fr in zip(batch["en"], batch["fr"]):
+        prompt = prompt_ids(tokenizer, en)
+        answer = tokenizer(fr + end, add_special_tokens=False)["input_ids"]
+        ids = (prompt + answer)[: max_length + len(prompt)]
+        out["input_ids"].append(ids)
+        out["attention_mask"].append([1] * len(ids))
+        out["labels"].append([-100] * len(prompt) + ids[len(prompt):])
+    return out
+
+
+# ------------------------------------------------------------------------------------------ model
+
+def load(model: str | None = None):
+    """(model, tokenizer) for `model` (a folder or Hub id; default `shared.hub.resolve(TASK)`), once per process."""
+    from shared import modeling
+
+    where = hub.resolve(TASK, model)
+    return modeling.cached(("translation", str(where)), lambda: _load(str(where)))
+
+
+def _load(where: str):
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from shared.modeling import _adapter_config
+
+    adapter = _adapter_config(where)
+    if adapter is not None:  # a LoRA of a causal LM: load the base, apply and merge the adapter
+        from peft import PeftModel
+
+        base = hub.base_model_path(adapter.base_model_name_or_path)
+        net = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32, use_safetensors=True)
+        net = PeftModel.from_pretrained(net, where).merge_and_unload()
+        return net.eval(), AutoTokenizer.from_pretrained(where)
+    config = AutoConfig.from_pretrained(where)
+    cls = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
+    net = cls.from_pretrained(where, dtype=torch.float32, use_safetensors=True)
+    return net.eval(), AutoTokenizer.from_pretrained(where)
+
+
+def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BEAMS,
+                    max_new_tokens: int = MAX_NEW_TOKENS) -> list[str]:
+    """French for each English string (one generate call); the same code serves training's evaluation."""
+    import torch
+
+    if not texts:
+        return []
+    with torch.inference_mode():
+        if net.config.is_encoder_decoder:
+            batch = tokenizer(texts, max_length=MAX_MODEL_TOKENS, truncation=True, padding=True,
+                              return_tensors="pt")
+            out = net.generate(**batch, num_beams=num_beams, max_new_tokens=max_new_tokens)
+            return [t.strip() for t in tokenizer.batch_decode(out, skip_special_tokens=True)]
+        prompts = [prompt_ids(tokenizer, t[:MAX_SEGMENT_CHARS]) for t in texts]
+        side = tokenizer.padding_side
+        tokenizer.padding_side = "left"  # a causal LM continues from the end of each row
+        try:
+            batch = tokenizer.pad({"input_ids": prompts}, return_tensors="pt")
+        finally:
+            tokenizer.padding_side = side
+        out = net.generate(**batch, do_sample=False, num_beams=1, max_new_tokens=max_new_tokens,
+                           pad_token_id=tokenizer.pad_token_id)
+        return [t.strip() for t in tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:],
+                                                          skip_special_tokens=True)]
+
+
+# ------------------------------------------------------------------------------------------ long text
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def segments(text: str) -> list[tuple[str, str]]:
+    """`text` as (piece, separator-after) pairs: lines, then sentences; joining piece + separator gives the
+    text back (blank pieces are kept as separators)."""
+    out: list[tuple[str, str]] = []
+    for line, newline in re.findall(r"([^\n]*)(\n*)", text):
+        if not line and not newline:
+            continue
+        parts = _SENTENCE_END.split(line)
+        spaces = _SENTENCE_END.findall(line)
+        for i, part in enumerate(parts):
+            out.append((part, spaces[i] if i < len(spaces) else newline))
+    return out
+
+
+def predict(text, model: str | None = None) -> Output:
+    """The French translation of `text` (the pipeline's `translation_text`)."""
+    text = check(text)
+    net, tokenizer = load(model)
+    pieces = segments(text)
+    notices = []
+    todo = [p.strip() for p, _ in pieces if p.strip()]
+    long = [p for p in todo if len(p) > MAX_SEGMENT_CHARS]
+    if long:
+        notices.append(f"{len(long)} sentence(s) are longer than {MAX_SEGMENT_CHARS} characters; only their first "
+                       f"{MAX_SEGMENT_CHARS} were translated (this model learned from short UI strings).")
+    french = iter(translate_batch(net, tokenizer, [p[:MAX_SEGMENT_CHARS] for p in todo]))
+    out = "".join((next(french) if piece.strip() else piece) + sep for piece, sep in pieces)
+    return Output(out.strip(), notices)
+
+
+def placeholders(text: str) -> Counter:
+    """The placeholders and tags of a string (`%1`, `%s`, `<b>`, `{name}`), as a multiset."""
+    return Counter(PLACEHOLDER.findall(text))
+
+
+def placeholders_kept(sources: list[str], translations: list[str]) -> float:
+    """The share of sources with placeholders (`%1`, `<b>`, `{x}`) whose translation has exactly the same ones."""
+    with_marks = [(placeholders(s), t) for s, t in zip(sources, translations) if placeholders(s)]
+    if not with_marks:
+        return float("nan")
+    return sum(marks == placeholders(t) for marks, t in with_marks) / len(with_marks)

@@ -1,0 +1,178 @@
+"""Translation en->fr (course ch7.4): the KDE catalog builder on tiny .mo files, the BLEU/ROUGE wrappers on known
+values, --smoke runs of both model shapes (a Marian seq2seq and a LoRA of a causal LM) and of the course preset's
+code path on a tiny random Marian, placeholders through the committed checkpoint, and the Space."""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from shared.data import kde
+from shared.metrics import generation
+from shared.tasks import InputError, translation
+from training import common, seq2seq
+from training import translation as training_translation
+
+SMOKE = Path(common.SMOKE_DATA) / "kde"
+
+
+def fixture_catalogs() -> dict:
+    return {mo: mo.parent.name for mo in sorted(SMOKE.rglob("*.mo"))}
+
+
+# ------------------------------------------------------------------ data
+
+def test_a_catalog_gives_its_translated_strings_only():
+    pairs = dict(kde.read_mo(SMOKE / "dolphin" / "dolphin.mo"))
+    assert pairs["Open the file"] == "Ouvrir le fichier"
+    assert pairs["New Folder"] == "Nouveau dossier"  # msgctxt "@action:inmenu" removed from the text
+    assert pairs["One file selected"] == "Un fichier sélectionné"  # a plural entry gives its singular pair
+    assert "Your names" not in pairs  # translator credits are not translations
+    assert "Untranslated string" not in pairs and "Fuzzy string" not in pairs  # msgfmt leaves both out
+    assert "" not in pairs  # the header
+
+
+def test_markup_only_strings_are_dropped_and_pairs_deduplicated():
+    assert not kde.has_words("<br/>") and not kde.has_words("%1 %2") and kde.has_words("&File")
+    pairs = kde.collect_pairs(fixture_catalogs())
+    english = [p["en"] for p in pairs]
+    assert "<br/>" not in english and len(english) == len(set(english))
+    # "Open the file" is in three catalogs, twice as "Ouvrir le fichier": the most frequent translation wins
+    assert next(p["fr"] for p in pairs if p["en"] == "Open the file") == "Ouvrir le fichier"
+
+
+def test_the_split_is_by_catalog_and_keeps_near_twins_out_of_the_test_side():
+    pairs = [{"en": "Open File", "fr": "Ouvrir un fichier", "catalog": "a", "package": "p"},
+             {"en": "&Open file...", "fr": "&Ouvrir un fichier...", "catalog": "b", "package": "p"},
+             {"en": "Zoom in", "fr": "Zoom avant", "catalog": "b", "package": "p"},
+             {"en": "Quit", "fr": "Quitter", "catalog": "c", "package": "p"}]
+    for seed in range(6):
+        sides = kde.split_by_catalog(pairs, test_size=1, validation_size=1, seed=seed)
+        catalogs = {side: {p["catalog"] for p in rows} for side, rows in sides.items()}
+        assert not catalogs["train"] & (catalogs["test"] | catalogs["validation"])
+        trained = {kde.near_key(p["en"]) for p in sides["train"]}
+        assert all(kde.near_key(p["en"]) not in trained for side in ("test", "validation") for p in sides[side])
+    assert kde.near_key("&Open file...") == kde.near_key("Open File") == "open file"
+
+
+def test_load_kde_builds_the_three_splits_from_catalogs():
+    data = kde.load_kde(fixture_catalogs(), test_size=4, validation_size=4)
+    assert set(data) == {"train", "validation", "test"}
+    assert data["train"].column_names == ["en", "fr", "catalog", "package"]
+    assert all(len(data[s]) > 0 for s in data)
+
+
+def test_placeholders_are_counted_as_a_multiset():
+    assert translation.placeholders("Copy %1 to %2 <b>now</b>") == translation.placeholders("<b>Copier</b> %2 %1")
+    assert translation.placeholders_kept(["Delete %1?", "Quit"], ["Supprimer %1 ?", "Quitter"]) == 1.0
+    assert translation.placeholders_kept(["Delete %1?"], ["Supprimer ?"]) == 0.0
+
+
+# ------------------------------------------------------------------ metrics
+
+def test_bleu_and_rouge_wrappers_give_known_values():
+    assert generation.bleu(["Ouvrir le fichier maintenant"], ["Ouvrir le fichier maintenant"])["bleu"] == pytest.approx(100)
+    # n-gram precisions 5/5, 3/4, 2/3, 1/2 and a brevity penalty exp(1 - 6/5) for 5 words against 6
+    score = generation.bleu(["le chat est sur tapis"], ["le chat est sur le tapis"])
+    assert score["precisions"] == pytest.approx([100, 75, 100 * 2 / 3, 50])
+    assert score["brevity_penalty"] == pytest.approx(math.exp(1 - 6 / 5))
+    assert score["bleu"] == pytest.approx(100 * math.exp(1 - 6 / 5) * (1 * 0.75 * 2 / 3 * 0.5) ** 0.25)
+    rouge = generation.rouge(["the cat was found under the bed"], ["the cat was under the bed"])
+    assert rouge["rouge1"] == pytest.approx(100 * 12 / 13)  # P 6/7, R 6/6
+    assert rouge["rouge2"] == pytest.approx(100 * 8 / 11)  # P 4/6, R 4/5
+    french = generation.rouge(["un résumé très court"], ["un résumé court"], language="fr")
+    assert french["rouge1"] == pytest.approx(100 * 6 / 7)  # "résumé" is one word, not "r" + "sum"
+
+
+# ------------------------------------------------------------------ training: both shapes learn one batch
+
+def test_marian_smoke_run_learns_one_batch(tmp_path):
+    metrics = training_translation.main(["--smoke", "--output-dir", str(tmp_path / "m")])
+    before, after = metrics["smoke_losses"]
+    assert after <= 0.5 * before
+    assert metrics["test"]["test"]["pairs"] > 0 and metrics["base_model"] == "marian-from-scratch"
+    net, _tok = translation.load(str(tmp_path / "m"))
+    assert net.config.is_encoder_decoder and (tmp_path / "m" / "README.md").is_file()
+
+
+def test_lora_smoke_run_learns_one_batch_on_the_chat_template(tmp_path):
+    """SmolLM2 itself (a random tiny model learns too slowly through LoRA for the 20-step check)."""
+    out = tmp_path / "lora"
+    metrics = training_translation.main(["--smoke", "--arch", "lora", "--lora-r", "8", "--output-dir", str(out)])
+    before, after = metrics["smoke_losses"]
+    assert after <= 0.5 * before
+    assert (out / "adapter_config.json").is_file() and not (out / "model.safetensors").exists()
+    net, _tok = translation.load(str(out))  # base + adapter merged
+    assert not net.config.is_encoder_decoder and not hasattr(net, "peft_config")
+
+
+def test_chat_features_train_on_the_french_only():
+    from transformers import AutoTokenizer
+
+    from shared import hub
+
+    tokenizer = AutoTokenizer.from_pretrained(hub.base_model_path(hub.SMOLLM2))
+    feats = translation.chat_features({"en": ["Open the file"], "fr": ["Ouvrir le fichier"]}, tokenizer)
+    ids, labels = feats["input_ids"][0], feats["labels"][0]
+    prompt = translation.prompt_ids(tokenizer, "Open the file")
+    assert ids[:len(prompt)] == prompt and labels[:len(prompt)] == [-100] * len(prompt)
+    assert tokenizer.decode([t for t in labels if t != -100]).startswith("Ouvrir le fichier")
+
+
+def test_the_course_preset_fine_tunes_a_pretrained_marian_on_kde4(monkeypatch, tmp_path):
+    """--preset course's code path (Helsinki-NLP/opus-mt-en-fr on the Hub's kde4) offline: a tiny random Marian
+    folder stands in for the model, and a kde4-shaped dataset (a `translation` column) for load_dataset."""
+    import datasets
+
+    pairs = kde.collect_pairs(fixture_catalogs())
+    fake_kde4 = datasets.Dataset.from_dict({"id": [str(i) for i in range(len(pairs))],
+                                            "translation": [{"en": p["en"], "fr": p["fr"]} for p in pairs]})
+    asked = []
+    monkeypatch.setattr(common, "check_hub", asked.append)
+    monkeypatch.setattr(datasets, "load_dataset",
+                        lambda name, **kw: asked.append((name, kw)) or datasets.DatasetDict(train=fake_kde4))
+    tokenizer = seq2seq.train_tokenizer([p["en"] for p in pairs] + [p["fr"] for p in pairs], vocab_size=300)
+    tiny = tmp_path / "tiny-marian"
+    seq2seq.small_marian(tokenizer, d_model=32, encoder_layers=1, decoder_layers=1, encoder_ffn_dim=64,
+                         decoder_ffn_dim=64, dropout=0.0).save_pretrained(tiny)
+    tokenizer.save_pretrained(tiny)
+    out = tmp_path / "course"
+    metrics = training_translation.main(["--preset", "course", "--smoke", "--model", str(tiny),
+                                         "--output-dir", str(out)])
+    assert ("kde4", {"lang1": "en", "lang2": "fr"}) in asked
+    assert metrics["base_model"] == str(tiny) and metrics["hyperparameters"]["lr"] == 2e-5
+    before, after = metrics["smoke_losses"]
+    assert after <= 0.5 * before
+    assert isinstance(translation.predict("Open the file", model=str(out)).value, str)
+
+
+# ------------------------------------------------------------------ the committed checkpoint and the Space
+
+def test_long_text_is_translated_piece_by_piece_and_keeps_its_breaks():
+    text = "Open the file. Save the file!\n\nQuit"
+    pieces = translation.segments(text)
+    assert "".join(p + sep for p, sep in pieces) == text
+    assert [p for p, _ in pieces if p.strip()] == ["Open the file.", "Save the file!", "Quit"]
+    out = translation.predict(text).value
+    assert out.count("\n\n") == 1 and len(out.split("\n\n")[0]) > 10
+
+
+def test_placeholders_survive_translation():
+    sources = ["Delete %1 files?", "Unable to open %1.", "<b>Warning:</b> the file %1 is read-only.",
+               "Copy %1 to %2", "Downloading %1 of %2"]
+    outputs = [translation.predict(s).value for s in sources]
+    assert translation.placeholders_kept(sources, outputs) == 1.0, outputs
+
+
+@pytest.mark.parametrize("bad, message", [("", "empty"), ("x" * 6000, "at most 5,000"), (b"\x00\x01", "Expected text")])
+def test_bad_input_is_refused_before_any_work(bad, message):
+    with pytest.raises(InputError, match=message):
+        translation.predict(bad)
+
+
+@pytest.mark.parametrize("space_client", ["translation"], indirect=True)
+def test_translation_space_answers_in_french(space_client):
+    assert "fichier" in space_client.predict("Open the file", api_name="/predict").lower()
+    out = space_client.predict("Unable to import %1 using the OFX importer plugin. This file is not the correct "
+                               "format.", api_name="/predict")
+    assert "%1" in out and "OFX" in out and out != out.upper()

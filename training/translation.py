@@ -1,0 +1,217 @@
+"""Train an English -> French translator on KDE's UI strings (course chapter 7.4), two ways, and score it.
+
+    python -m training.translation                          # MarianMT from scratch + a BPE tokenizer trained here
+    python -m training.translation --arch lora              # a LoRA of SmolLM2-135M-Instruct on its chat template
+    python -m training.translation --smoke [--arch lora]    # overfit one batch of training/smoke_data/kde
+    python -m training.translation --resume                 # continue from the last checkpoint
+    python -m training.translation --rescore --output-dir checkpoints/translation
+    python -m training.translation --preset course          # Helsinki-NLP/opus-mt-en-fr on kde4 (network, GPU)
+
+Data: `shared.data.kde` (the French catalogs of Debian's KDE packages, split by catalog). The course fine-tunes
+a pretrained Marian; no pretrained seq2seq model exists offline, so `--arch marian` builds the course's
+architecture small and from scratch (`training.seq2seq.small_marian`) with a tokenizer trained on the training
+split, `DataCollatorForSeq2Seq` and `Seq2SeqTrainer` with `predict_with_generate`, as the course does;
+`--model Helsinki-NLP/opus-mt-en-fr` (or `--preset course`) fine-tunes a pretrained one instead. `--arch lora`
+teaches SmolLM2 (which barely knows French) through its chat template (`shared.tasks.translation`).
+
+Scores (sacreBLEU, `shared.metrics.generation`), through the Space's own code path (`translation.predict`'s
+`translate_batch`): the KDE test split, and catalogs of other free software (apt, coreutils, GTK, git, ...) never
+trained on; baselines on the same strings: the English copied unchanged, and untuned SmolLM2 with the same
+prompt. Also the share of strings whose placeholders (`%1`, `<b>`) come out unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from shared import hub
+from shared.data import kde
+from shared.metrics import generation
+from shared.tasks import translation
+from training import common, seq2seq
+
+SMOKE_DIR = common.SMOKE_DATA / "kde"
+COURSE_PRESET = {"model": "Helsinki-NLP/opus-mt-en-fr", "dataset": "kde4", "lr": 2e-5, "epochs": 3,
+                 "batch_size": 32, "arch": "marian"}
+COURSE_REFERENCE = {"model": "Helsinki-NLP/opus-mt-en-fr", "parameters": 75_000_000, "train_pairs": 189_155,
+                    "epochs": 3, "bleu_untuned": 39.3, "bleu_tuned": 52.9}  # chapter 7.4, kde4 (its own split)
+CARD = {"title": "English to French UI translation (KDE catalogs)", "license": "gpl-2.0",
+        "datasets": ["kde4"], "pipeline_tag": "translation", "task_name": "Translation en-fr",
+        "tags": ["translation", "marian", "kde"]}
+DATA_DESCRIPTION = (
+    "English -> French pairs from the French gettext catalogs of Debian bookworm's KDE packages (every package "
+    "of the section `kde` plus the KF5/Plasma/PIM data packages, 30 MB at most), the same kind of data as the "
+    "course's KDE4, read by `shared.data.kde`: only translated, non-fuzzy entries; credits, markup-only strings "
+    "and strings over 200 characters dropped; deduplicated on the English string; split by catalog, held-out "
+    "strings whose normalised form occurs in a training catalog removed. Licence: GPL-2+/LGPL-2+, as the "
+    "programs. The out-of-KDE set samples catalogs of {} (evaluation only).").format(
+    ", ".join(sorted(kde.OTHER_PACKAGES)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_common_args(parser, output_dir="/tmp/ckpt-translation", hub_model_id=hub.HUB_IDS.get("translation"))
+    common.add_training_args(parser, model=seq2seq.SCRATCH, epochs=12, lr=1e-3, batch_size=64,
+                             max_length=translation.MAX_MODEL_TOKENS)
+    seq2seq.add_args(parser, vocab_size=8000)
+    parser.add_argument("--baselines", action="store_true",
+                        help="also score untuned SmolLM2 on the test sets (slow: it rambles until max tokens)")
+    return parser
+
+
+def load_data(args):
+    """{"train", "validation", "test"[, "other"]} with columns en, fr: the KDE builder (or its smoke fixture), or
+    a Hub dataset in kde4's shape (--dataset kde4: the course's 90/10 split of its one train split, whose 10% is
+    both validation and test)."""
+    import datasets
+
+    if args.dataset:
+        raw = datasets.load_dataset(args.dataset, lang1="en", lang2="fr")["train"]
+        raw = raw.map(lambda b: {"en": [t["en"] for t in b["translation"]], "fr": [t["fr"] for t in b["translation"]]},
+                      batched=True, remove_columns=raw.column_names)
+        split = raw.train_test_split(train_size=0.9, seed=20)
+        return datasets.DatasetDict(train=split["train"], validation=split["test"], test=split["test"])
+    if args.smoke:
+        catalogs = {mo: mo.parent.name for mo in sorted(SMOKE_DIR.rglob("*.mo"))}
+        data = kde.load_kde(catalogs, test_size=4, validation_size=4)
+        return datasets.DatasetDict(**data, other=data["test"])
+    with common.clear_errors("building the KDE pairs", "It needs Debian's apt sources and the network once."):
+        data = kde.load_kde(seed=args.seed)
+        other = kde.load_other_catalogs(exclude=list(data["train"]["en"]), seed=args.seed)
+    return datasets.DatasetDict(**data, other=other)
+
+
+def features(args, dataset, tokenizer):
+    fn = translation.chat_features if args.arch == "lora" else translation.encode_pairs
+    return dataset.map(fn, batched=True, remove_columns=dataset.column_names,
+                       fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length})
+
+
+def score(folder, data, *, max_eval=None, baselines: bool = False, batch_size: int = 32,
+          max_new_tokens: int = translation.MAX_NEW_TOKENS) -> dict:
+    """sacreBLEU of the saved folder (loaded as the Space loads it) on the test sets, with the copy baseline and,
+    with `baselines`, untuned SmolLM2; placeholders kept; a few examples."""
+    from tqdm.auto import tqdm
+
+    from shared import modeling
+
+    modeling.clear_cache()
+    net, tokenizer = translation.load(str(folder))
+
+    def run(net, tokenizer, sources, desc):
+        out = []
+        for i in tqdm(range(0, len(sources), batch_size), desc=desc, unit="batch"):
+            out += translation.translate_batch(net, tokenizer, sources[i:i + batch_size],
+                                               max_new_tokens=max_new_tokens)
+        return out
+
+    results = {}
+    for name in [n for n in ("test", "other") if n in data]:
+        rows = data[name] if max_eval is None else data[name].select(range(min(max_eval, len(data[name]))))
+        sources, references = rows["en"], rows["fr"]
+        predictions = run(net, tokenizer, sources, f"translating {name}")
+        entry = {"pairs": len(rows), "model": generation.bleu(predictions, references),
+                 "copy": generation.bleu(sources, references),
+                 "placeholders_kept": translation.placeholders_kept(sources, predictions),
+                 "examples": [{"en": s, "reference": r, "model": p} for s, r, p in
+                              list(zip(sources, references, predictions))[:: max(1, len(rows) // 8)][:8]]}
+        if baselines:
+            base, base_tok = translation.load(hub.SMOLLM2)
+            untuned = run(base, base_tok, sources, f"untuned SmolLM2 on {name}")
+            entry["untuned_smollm2"] = generation.bleu(untuned, references)
+        print(f"{name} ({len(rows):,} pairs): BLEU {entry['model']['bleu']:.1f}; copy {entry['copy']['bleu']:.1f}"
+              + (f"; untuned SmolLM2 {entry['untuned_smollm2']['bleu']:.1f}" if baselines else "")
+              + f"; placeholders kept {entry['placeholders_kept']:.0%}", flush=True)
+        results[name] = entry
+    return results
+
+
+def results(test: dict) -> list[dict]:
+    rows = []
+    for name, split, dataset_id in (("test", "KDE catalogs, held-out catalogs", "kde4"),
+                                    ("other", "other free software catalogs (never trained on)", "debian-l10n")):
+        entry = test.get(name)
+        if entry is None:
+            continue
+        label = f"{split} ({entry['pairs']:,} pairs)"
+        rows.append({"split": label, "metric": "bleu", "value": entry["model"]["bleu"],
+                     "baseline": "the English copied unchanged", "baseline_value": entry["copy"]["bleu"],
+                     "dataset_id": dataset_id})
+        if "untuned_smollm2" in entry:
+            rows.append({"split": label, "metric": "bleu", "value": entry["model"]["bleu"],
+                         "baseline": "SmolLM2-135M-Instruct untuned, same prompt",
+                         "baseline_value": entry["untuned_smollm2"]["bleu"], "dataset_id": dataset_id})
+    return rows
+
+
+def rescore(args) -> dict:
+    metrics = common.read_metrics(args.output_dir)
+    args.seed = metrics["hyperparameters"]["seed"]
+    metrics["test"] = score(args.output_dir, load_data(args), max_eval=args.max_eval or metrics.get("max_eval"),
+                            baselines=args.baselines)
+    metrics.update(results=results(metrics["test"]), data_description=DATA_DESCRIPTION,
+                   course_reference=COURSE_REFERENCE,
+                   rescored="test scores re-measured from the saved folder with --rescore (shared.tasks.translation)")
+    common.write_metrics(args.output_dir, metrics)
+    common.write_card(args.output_dir, "translation")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> dict:
+    import torch
+    import transformers
+
+    args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.rescore:
+        return rescore(args)
+    if args.card_only:
+        common.write_card(args.output_dir, "translation")
+        return common.read_metrics(args.output_dir)
+    transformers.set_seed(args.seed)
+    started = time.time()
+    data = load_data(args)
+    if args.max_train and not args.smoke:
+        data["train"] = data["train"].shuffle(seed=args.seed).select(range(min(args.max_train, len(data["train"]))))
+    print({k: len(v) for k, v in data.items()}, flush=True)
+    model, tokenizer, base_model = seq2seq.build_model(args, list(data["train"]["en"]) + list(data["train"]["fr"]))
+    train = features(args, data["train"], tokenizer)
+    validation = features(args, data["validation"], tokenizer)
+    if args.smoke:
+        train = validation = common.smoke_slice(train)
+    prompt_room = 96 if args.arch == "lora" else 0  # the chat prompt comes on top of the English text
+    pre = seq2seq.preflight(args, model, tokenizer, train, max_length=args.max_length + prompt_room)
+    trainable, total = seq2seq.parameters(model)
+    print(f"{len(train):,} training pairs; {trainable:,} of {total:,} parameters train", flush=True)
+    label_smoothing = 0.0 if args.arch == "lora" else 0.1
+    trainer, smoke_losses, dev = seq2seq.train(args, model, tokenizer, train, validation,
+                                               label_smoothing=label_smoothing)
+    common.save_model(trainer.model, tokenizer, args.output_dir, base_model=base_model,
+                      half=args.arch == "marian")
+    test = score(args.output_dir, data, max_eval=args.max_eval, baselines=args.baselines and not args.smoke,
+                 max_new_tokens=24 if args.smoke else translation.MAX_NEW_TOKENS)  # a smoke model may never stop
+    metrics = {"task": translation.TASK, "base_model": base_model, "arch": args.arch, "smoke": args.smoke,
+               "smoke_losses": smoke_losses,
+               "test": test, "data": {k: len(v) for k, v in data.items()}, "max_eval": args.max_eval,
+               "course_reference": COURSE_REFERENCE, "preflight": pre,
+               "hyperparameters": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
+                                   "lora_r": args.lora_r, "vocab_size": len(tokenizer), "seed": args.seed,
+                                   "max_length": args.max_length, "max_train": args.max_train,
+                                   "num_beams": translation.NUM_BEAMS, "precision": common.precision_name(dev),
+                                   "label_smoothing": label_smoothing},
+               "trainable_parameters": trainable, "parameters": total,
+               "train_seconds": round(time.time() - started, 1), "environment": common.environment(),
+               "data_description": DATA_DESCRIPTION,
+               "card": {**CARD, "base_model": hub.SMOLLM2 if args.arch == "lora" else
+                        (args.model if args.model != seq2seq.SCRATCH else None)},
+               "results": results(test)}
+    common.finish(args, metrics, card="translation", log_history=trainer.state.log_history, metric="loss",
+                  title=CARD["title"])
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
