@@ -355,6 +355,40 @@ def fill_mask_peer(task):
     return run
 
 
+TRANSLATION = [(t,) for t in (
+    "Open the file", "Default to expanded threads", "&Save As...", "Delete %1 files?",
+    "Unable to import %1 using the OFX importer plugin. This file is not the correct format.",
+    "Show hidden files", "The connection to the server was lost.", "Print the current page")]
+SUMMARIZATION = [(t,) for t in (
+    "GNU Wget is a free software package for retrieving files using HTTP, HTTPS and FTP, the most widely used "
+    "Internet protocols. It is a non-interactive command-line tool, so it may easily be called from scripts.",
+    "Audacity est un éditeur audio libre et multiplateforme. Il permet d'enregistrer des sons, de les lire, "
+    "d'importer et d'exporter des fichiers WAV, AIFF, MP3 et OGG, et de les modifier.",
+    "This package contains the header files and static library needed to compile applications that use the "
+    "PNG image format library. PNG is a flexible, extensible image format with lossless compression.",
+    "Tmux permet de contrôler plusieurs terminaux depuis un seul écran. Chaque terminal peut être détaché, "
+    "continuer à fonctionner en arrière-plan, puis être rattaché plus tard.",
+    "htop is an ncurses-based process viewer similar to top, but it allows one to scroll the list vertically "
+    "and horizontally to see all processes and their full command lines.",
+    "Ce paquet fournit la documentation de la bibliothèque, au format HTML, avec des exemples et un guide de "
+    "démarrage pour les développeurs qui veulent l'utiliser dans leurs programmes.")]
+
+
+def seq2seq_peer(**generate_kwargs):
+    """What transformers 4's `pipeline("translation")` / `pipeline("summarization")` ran (both removed in 5): the
+    tokenizer over the batch, `model.generate` with the task's settings, decode. The answer compared is the text."""
+    def build(task):
+        model, tokenizer = task.load()
+
+        def run(batch):
+            enc = tokenizer([x[0] for x in batch], max_length=task.MAX_MODEL_TOKENS, truncation=True, padding=True,
+                            return_tensors="pt")
+            out = model.generate(**enc, **generate_kwargs)
+            return [t.strip() for t in tokenizer.batch_decode(out, skip_special_tokens=True)]
+        return run
+    return build
+
+
 @dataclass(frozen=True)
 class Case:
     inputs: list[tuple]  # the /predict endpoint's arguments, one tuple per request
@@ -384,6 +418,13 @@ CASES: dict[str, Case] = {
         "window, as in the course's examples.")),
     "fill-mask": Case(FILL_MASK, fill_mask_peer, peer_batches=(1, 8), note=(
         "Agreement = the same top token, from the adapted model (the Space's default choice).")),
+    "translation": Case(TRANSLATION, seq2seq_peer(num_beams=4, max_new_tokens=160), peer_batches=(1, 8), note=(
+        "Agreement = the same French text. transformers 5 removed `pipeline('translation')`: the peer is its "
+        "algorithm (tokenize, `generate` with 4 beams, decode). The Space also splits a text into sentences.")),
+    "summarization": Case(SUMMARIZATION, seq2seq_peer(num_beams=4, max_new_tokens=48, no_repeat_ngram_size=3),
+                          peer_batches=(1, 6), note=(
+        "Agreement = the same summary. transformers 5 removed `pipeline('summarization')`: the peer is its "
+        "algorithm (tokenize, `generate` with 4 beams and no repeated trigram, decode).")),
 }
 
 

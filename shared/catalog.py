@@ -258,6 +258,46 @@ DEMOS: list[Demo] = [
               'chat(messages, max_new_tokens=40, do_sample=False)[0]["generated_text"][-1]["content"]',
          example=("What is the capital of France?", "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
                   40, 0.0)),
+    Demo("translation", "🇫🇷", "7.4", L("Translation", "翻译"), L("Translation", "翻译"),
+         L("English in, French out: a small MarianMT trained here from scratch on KDE's menus and messages, "
+           "the course's KDE4 data rebuilt from Debian's catalogs. Placeholders such as %1 and <b> pass through.",
+           "输入英文，输出法文：本项目在 KDE 的菜单和消息上从零训练的小型 MarianMT，数据是从 Debian 的翻译目录"
+           "重建的课程 KDE4 语料。%1、<b> 等占位符原样保留。"),
+         short=L("Translate", "翻译"), tasks=("translation",), checkpoints=("translation",),
+         texts={"text": L("English", "英文"), "placeholder": L("Type software text, e.g. Open the file",
+                                                              "输入软件界面文本，例如 Open the file"),
+                "info": L("Up to 5,000 characters, translated line by line and sentence by sentence (the model "
+                          "learned from short UI strings).",
+                          "最多 5,000 个字符，逐行、逐句翻译（模型学的是简短的界面字符串）。"),
+                "button": L("Translate", "翻译"), "output": L("French", "法文")},
+         code='from transformers import AutoModelForSeq2SeqLM, AutoTokenizer\n\n'
+              f'tokenizer = AutoTokenizer.from_pretrained("{HUB}/marian-kde-en-fr")\n'
+              f'model = AutoModelForSeq2SeqLM.from_pretrained("{HUB}/marian-kde-en-fr")\n'
+              'inputs = tokenizer(["Open the file"], return_tensors="pt")\n'
+              'tokenizer.decode(model.generate(**inputs, num_beams=4, max_new_tokens=160)[0], skip_special_tokens=True)',
+         example=("Open the file",)),
+    Demo("summarization", "📝", "7.5", L("Summarization", "摘要"), L("Summarization", "摘要"),
+         L("Paste a paragraph in English or French: a small encoder-decoder trained here from scratch on Debian's "
+           "package descriptions in both languages writes its one-line summary, and says which language it read.",
+           "粘贴一段英文或法文：本项目在 Debian 双语软件包描述上从零训练的小型编码器-解码器写出一行摘要，"
+           "并告诉你它读到的是哪种语言。"),
+         short=L("Summarize", "摘要"), tasks=("summarization",), checkpoints=("summarization",),
+         texts={"text": L("Text (English or French)", "文本（英文或法文）"),
+                "placeholder": L("Paste a paragraph, e.g. a program's description", "粘贴一段文字，例如某个程序的介绍"),
+                "info": L("At least 8 words; the first 256 tokens (about 150 words) are read.",
+                          "至少 8 个词；只读取前 256 个词元（约 150 个词）。"),
+                "button": L("Summarize", "生成摘要"), "output": L("Summary", "摘要"),
+                "language": L("Language it read", "识别出的语言")},
+         code='from transformers import AutoModelForSeq2SeqLM, AutoTokenizer\n\n'
+              f'tokenizer = AutoTokenizer.from_pretrained("{HUB}/marian-summarization-en-fr")\n'
+              f'model = AutoModelForSeq2SeqLM.from_pretrained("{HUB}/marian-summarization-en-fr")\n'
+              'text = ("GNU Wget is a free software package for retrieving files using HTTP, HTTPS and FTP, the most "\n'
+              '        "widely used Internet protocols. It is a non-interactive command-line tool.")\n'
+              'inputs = tokenizer([text], max_length=256, truncation=True, return_tensors="pt")\n'
+              'tokenizer.decode(model.generate(**inputs, num_beams=4, max_new_tokens=48, no_repeat_ngram_size=3)[0],\n'
+              '                 skip_special_tokens=True)',
+         example=("GNU Wget is a free software package for retrieving files using HTTP, HTTPS and FTP, the most "
+                  "widely used Internet protocols. It is a non-interactive command-line tool.",)),
     Demo("hello-world", "👋", "9.2", L("Hello world", "你好，世界"),
          L("Building your first demo", "构建你的第一个演示"),
          L("A function, a textbox and a slider become a web app with `gr.Interface`.",
@@ -395,7 +435,9 @@ def markdown_table() -> str:
         models, metrics = [], []
         for c in d.checkpoints:
             info = card_summary(CHECKPOINTS_DIR / c)
-            models.append(f"[`checkpoints/{c}`](checkpoints/{c}/README.md) on `{info.get('base_model', '?')}`")
+            base = info.get("base_model")
+            models.append(f"[`checkpoints/{c}`](checkpoints/{c}/README.md) "
+                          + (f"on `{base}`" if base else "trained from scratch"))
             metrics.append(info.get("headline", "no card"))
         for m in d.models:
             models.append(f"[`{m}`](https://huggingface.co/{m}) as it is")

@@ -32,6 +32,8 @@ HUB_IDS = {
     "qa": f"{HUB_NAMESPACE}/minilm-squad-shifts-qa",
     "fill_mask": f"{HUB_NAMESPACE}/minilm-mlm-movie-reviews",
     "fill_mask_general": f"{HUB_NAMESPACE}/minilm-mlm",
+    "translation": f"{HUB_NAMESPACE}/marian-kde-en-fr",
+    "summarization": f"{HUB_NAMESPACE}/marian-summarization-en-fr",
 }
 TRAINING_COMMANDS = {"fill_mask": "python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general",
                      "fill_mask_general": "python -m training.fill_mask --domain general"}
@@ -76,6 +78,15 @@ def resolve(task: str, explicit: str | os.PathLike | None = None) -> str:
         + (" and the Hub is offline (HF_HUB_OFFLINE=1)." if hub_id else ".")
         + f" Train one with `{training_command(task)}`, or point {env_var(task)} at a folder or Hub id."
     )
+
+
+def public_id(model: str) -> str:
+    """The name to publish for a base model: a project checkpoint folder (checkpoints/<task>) becomes its Hub
+    id, anything else is returned as it is."""
+    path = Path(model)
+    if path.is_dir() and path.resolve().parent == CHECKPOINTS_DIR.resolve() and path.name in HUB_IDS:
+        return HUB_IDS[path.name]
+    return model
 
 
 def _minilm() -> Path | None:

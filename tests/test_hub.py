@@ -100,3 +100,9 @@ def test_card_from_metrics_round_trip(tmp_path, monkeypatch):
     assert cards.card_summary(tmp_path) == {"title": "Tiny", "base_model": hub.MINILM,
                                             "headline": "accuracy 0.871 on RT test"}
     assert cards.card_summary(tmp_path / "missing") == {}
+
+
+def test_a_project_checkpoint_used_as_a_base_is_published_under_its_hub_id():
+    assert hub.public_id(str(hub.CHECKPOINTS_DIR / "translation")) == hub.HUB_IDS["translation"]
+    assert hub.public_id("checkpoints/translation") == hub.HUB_IDS["translation"]  # from the repo root
+    assert hub.public_id("bert-base-cased") == "bert-base-cased"
