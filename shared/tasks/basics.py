@@ -58,7 +58,7 @@ def check_image(path) -> Image.Image:
     return im
 
 
-def _decode(im: Image.Image) -> np.ndarray:
+def decode_image(im: Image.Image) -> np.ndarray:
     """Pixels as 8-bit grey, RGB or RGBA: 16-bit and 32-bit greys are scaled down, CMYK / palette / YCbCr
     converted, an animation's first frame taken."""
     with im:
@@ -79,25 +79,49 @@ def _decode(im: Image.Image) -> np.ndarray:
         return np.asarray(im)
 
 
-def flip_image(image) -> np.ndarray:
-    """Mirror an image left-right. Takes the path of an image file (as the Space sends it) or an array."""
+def read_image(image) -> np.ndarray:
+    """The pixels of an image file (the path a Space sends) or array, checked first (`check_image`) and decoded
+    (`decode_image`): 8-bit grey (h, w), RGB or RGBA (h, w, 3|4)."""
     if isinstance(image, np.ndarray):
         if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-            raise InputError(f"That is not a picture this demo can flip (array of shape {image.shape}); "
+            raise InputError(f"That is not a picture this demo can read (array of shape {image.shape}); "
                              "use a grey, RGB or RGBA image.")
         if max(image.shape[:2]) > MAX_IMAGE_SIDE:
             raise InputError(f"That image is {image.shape[1]:,}x{image.shape[0]:,}; the longest side may be at "
                              f"most {MAX_IMAGE_SIDE:,} pixels.")
-        return np.fliplr(image)
-    return np.fliplr(_decode(check_image(image)))
+        return image
+    return decode_image(check_image(image))
 
 
-def read_audio(audio) -> tuple[int, np.ndarray]:
+def read_rgb(image, min_side: int = 1) -> np.ndarray:
+    """`read_image` as 8-bit RGB (h, w, 3): grey repeated, transparency laid over white; InputError for an image
+    under `min_side` pixels on a side."""
+    pixels = read_image(image)
+    h, w = pixels.shape[:2]
+    if min(h, w) < min_side:
+        raise InputError(f"That image is {w}x{h} pixels; it needs at least {min_side} pixels on each side "
+                         "to show anything. Try a photo.")
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.shape[2] == 4:
+        alpha = pixels[:, :, 3:].astype(np.float32) / 255.0
+        pixels = (pixels[:, :, :3] * alpha + 255.0 * (1 - alpha) + 0.5).astype(np.uint8)
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return np.ascontiguousarray(pixels[:, :, :3], dtype=np.uint8)
+
+
+def flip_image(image) -> np.ndarray:
+    """Mirror an image left-right. Takes the path of an image file (as the Space sends it) or an array."""
+    return np.fliplr(read_image(image))
+
+
+def read_audio(audio, max_seconds: float = MAX_AUDIO_SECONDS) -> tuple[int, np.ndarray]:
     """(sample rate, samples as int16, (n,) or (n, channels)) from a file path or a (rate, array) pair.
 
     Files are read with soundfile (libsndfile: WAV, FLAC, OGG/Vorbis, MP3, AIFF...), no ffmpeg needed; the
     duration is checked from the header before decoding. InputError for no audio, a file that is not audio,
-    one over MAX_AUDIO_SECONDS, samples that are not numbers (NaN, infinity), or silence."""
+    one over `max_seconds`, samples that are not numbers (NaN, infinity), or silence."""
     import soundfile as sf
 
     if audio is None:
@@ -107,7 +131,7 @@ def read_audio(audio) -> tuple[int, np.ndarray]:
             info = sf.info(str(audio))
         except (RuntimeError, sf.LibsndfileError, TypeError, ValueError):
             raise InputError(f"That file is not audio this demo can read; use {AUDIO_FORMATS}.") from None
-        _check_duration(info.frames, info.samplerate)
+        _check_duration(info.frames, info.samplerate, max_seconds)
         try:  # float files as floats (to find NaNs), the rest as 16-bit PCM, converted by libsndfile
             dtype = "float64" if info.subtype in ("FLOAT", "DOUBLE") else "int16"
             data, sr = sf.read(str(audio), dtype=dtype, always_2d=False)
@@ -121,7 +145,7 @@ def read_audio(audio) -> tuple[int, np.ndarray]:
             raise InputError("Expected audio as a file or a (sample rate, samples) pair.") from None
         if not np.issubdtype(data.dtype, np.number):
             raise InputError("The audio samples must be numbers.")
-        _check_duration(data.shape[0], sr)
+        _check_duration(data.shape[0], sr, max_seconds)
     if data.size == 0:
         raise InputError("That recording is empty.")
     if np.issubdtype(data.dtype, np.floating):
@@ -138,11 +162,12 @@ def read_audio(audio) -> tuple[int, np.ndarray]:
     return int(sr), data
 
 
-def _check_duration(frames: int, sr) -> None:
+def _check_duration(frames: int, sr, max_seconds: float) -> None:
     if not sr or sr <= 0:
         raise InputError("That recording has no sample rate.")
-    if frames / sr > MAX_AUDIO_SECONDS:
-        raise InputError(f"That clip lasts {frames / sr:,.0f} s; this demo takes at most {MAX_AUDIO_SECONDS} s.")
+    if frames / sr > max_seconds:
+        raise InputError(f"That clip lasts {frames / sr:,.0f} s; this demo takes at most {max_seconds:g} s. "
+                         "Trim it and try again.")
 
 
 def reverse_audio(audio) -> tuple[int, np.ndarray]:
