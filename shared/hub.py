@@ -34,6 +34,7 @@ HUB_IDS = {
     "fill_mask_general": f"{HUB_NAMESPACE}/minilm-mlm",
     "translation": f"{HUB_NAMESPACE}/marian-kde-en-fr",
     "summarization": f"{HUB_NAMESPACE}/marian-summarization-en-fr",
+    "sketch": f"{HUB_NAMESPACE}/cnn-mnist-sketch",
 }
 TRAINING_COMMANDS = {"fill_mask": "python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general",
                      "fill_mask_general": "python -m training.fill_mask --domain general"}

@@ -102,6 +102,21 @@ def image_file(**kwargs) -> gr.Image:
     return image
 
 
+def _editor_file(file, flatten_on_white: bool = False):
+    """An ImageEditor layer as sent: a file path, or the bytes of a browser blob, undecoded."""
+    if file is None:
+        return None
+    return bytes(file) if isinstance(file, (bytes, bytearray, memoryview)) else file.path
+
+
+def sketchpad(**kwargs) -> gr.Sketchpad:
+    """A gr.Sketchpad whose value reaches the function as {"background", "layers", "composite"} of file paths (or
+    a browser's PNG bytes), undecoded: the task checks each image's header first, as for uploads."""
+    pad = gr.Sketchpad(type="filepath", **kwargs)
+    pad.convert_and_format_image = _editor_file
+    return pad
+
+
 def audio_file(**kwargs) -> gr.Audio:
     """A gr.Audio whose upload reaches the function as a file path: the task reads it with soundfile (WAV, FLAC,
     OGG, MP3; no ffmpeg) after checking its header."""

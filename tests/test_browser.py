@@ -113,3 +113,27 @@ def test_code_section_opens_with_the_course_lines(page):
     panel.get_by_text("Code: the course's lines").first.click()
     panel.get_by_text('pipeline("sentiment-analysis"').first.wait_for(timeout=10_000)
     panel.get_by_text('api_name="/predict"').first.wait_for(timeout=10_000)
+
+
+def test_sketch_recognises_a_digit_drawn_with_the_mouse(page, tmp_path):
+    url, page = page.url, page.context.browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(url)
+    panel = open_tab(page, "sketch")
+    panel.get_by_role("button", name="Brush").click()  # the draw tool
+    box = panel.locator("canvas").first.bounding_box()
+    # the square paper sits in the middle of the editor's canvas element
+    cx, cy, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 0.8 * min(box["width"], box["height"])
+
+    def stroke(points):
+        x, y = points[0]
+        page.mouse.move(cx + x * side, cy + y * side)
+        page.mouse.down()
+        for x, y in points[1:]:  # small steps, as a hand moves
+            page.mouse.move(cx + x * side, cy + y * side, steps=12)
+        page.mouse.up()
+
+    stroke([(-0.22, -0.3), (0.22, -0.3), (-0.04, 0.35)])  # a 7: the bar, then the diagonal
+    label = panel.get_by_test_id("label-output-value")
+    sync_api.expect(label).to_have_text("7", timeout=20_000)
+    page.screenshot(path=str(tmp_path / "suite-sketch.png"), full_page=True)
+    page.close()

@@ -92,8 +92,16 @@ def audio_cases(folder: Path) -> list[Case]:
             Case("an hour of silence", folder / "hour.flac")]
 
 
+def sketchpad_value(image) -> dict:
+    """A gr.Sketchpad value whose composite is `image` (what a client sends)."""
+    return {"background": None, "layers": [], "composite": image}
+
+
 def good_value(component, folder: Path):
     """A normal input for one component: its example/default value, or a small real file."""
+    if isinstance(component, gr.ImageEditor):  # a digit drawn in black on white
+        Image.fromarray(np.pad(np.full((40, 8), 0, np.uint8), 30, constant_values=255)).save(folder / "drawn.png")
+        return sketchpad_value(folder / "drawn.png")
     if isinstance(component, gr.Image):
         Image.fromarray(np.arange(32 * 24, dtype=np.uint8).reshape(24, 32)).save(folder / "good.png")
         return folder / "good.png"
@@ -167,6 +175,13 @@ class Http:
         self.url = url.rstrip("/") + "/gradio_api"
         self.http = httpx.Client(timeout=30)
 
+    def _value(self, value):
+        if isinstance(value, Path):
+            return self._file(value)
+        if isinstance(value, dict):
+            return {k: self._value(v) for k, v in value.items()}
+        return value
+
     def _file(self, path: Path) -> dict:
         with open(path, "rb") as f:
             r = self.http.post(f"{self.url}/upload", files={"files": (path.name, f)})
@@ -175,7 +190,7 @@ class Http:
 
     def call(self, api_name: str, values: list) -> tuple[str, object]:
         """('complete', data) or ('error', message or None)."""
-        data = [self._file(v) if isinstance(v, Path) else v for v in values]
+        data = [self._value(v) for v in values]
         body = json.dumps({"data": data}, ensure_ascii=True)  # a lone surrogate travels as \\ud800, as JSON allows
         r = self.http.post(f"{self.url}/call/{api_name}", content=body, headers={"content-type": "application/json"})
         if r.status_code != 200:
@@ -198,8 +213,16 @@ def via_http(client, endpoint, values):
     return Http(client.src).call(endpoint.api_name, values)
 
 
+def for_client(value):
+    if isinstance(value, Path):
+        return handle_file(str(value))
+    if isinstance(value, dict):
+        return {k: for_client(v) for k, v in value.items()}
+    return value
+
+
 def via_client(client, endpoint, values):
-    args = [handle_file(str(v)) if isinstance(v, Path) else v for v in values]
+    args = [for_client(v) for v in values]
     try:
         return "complete", client.predict(*args, api_name=f"/{endpoint.api_name}")
     except AppError as e:
@@ -221,6 +244,9 @@ def assert_clear_refusal(kind, message, seconds, case_name, must_fail=True):
 
 
 def cases_for(component, files) -> list[Case]:
+    if isinstance(component, gr.ImageEditor):  # the same bad images, as a drawing's composite, and no drawing
+        return [Case(f"drawing: {c.name}", sketchpad_value(c.value), c.must_fail) for c in files["image"]] + [
+            Case("nothing drawn", sketchpad_value(None)), Case("no composite, no layers", {"layers": []})]
     if isinstance(component, gr.Image):
         return files["image"]
     if isinstance(component, gr.Audio):

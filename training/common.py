@@ -305,7 +305,7 @@ def write_card(folder: str | Path, template: str) -> Path:
     data = ModelCardData(
         license=card["license"], base_model=card["base_model"], datasets=card["datasets"],
         metrics=sorted({r["metric"] for r in results}), pipeline_tag=card["pipeline_tag"],
-        library_name="transformers", tags=["nlp-course-live", *card.get("tags", [])], model_name=card["title"],
+        library_name=card.get("library_name", "transformers"), tags=["nlp-course-live", *card.get("tags", [])], model_name=card["title"],
         eval_results=[  # once per (split, metric): a row per baseline must not repeat the model's score
             EvalResult(task_type=card["pipeline_tag"], task_name=card["task_name"], dataset_type=r["dataset_id"],
                        dataset_name=r["split"], metric_type=r["metric"], metric_value=round(float(r["value"]), 4))

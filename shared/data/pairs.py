@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import random
 import re
-import subprocess
-import sys
-import tarfile
 from collections import Counter
 from pathlib import Path
 
-CACHE_DIR = Path.home() / ".cache" / "nlp-course-live"
-SDIST = "bigbench-1.0.0.tar.gz"
-SDIST_PREFIX = "bigbench-1.0.0/bigbench/benchmark_tasks/squad_shifts/"
+from shared.data import bigbench
+
+CACHE_DIR = bigbench.CACHE_DIR
+SDIST = bigbench.SDIST
+SDIST_PREFIX = bigbench.ROOT + "squad_shifts/"
 EXTRACT_DIR = CACHE_DIR / "pairs"
 
 SOURCES = {
@@ -77,18 +76,7 @@ def source_dir(download: bool = True) -> Path:
     target = EXTRACT_DIR / SDIST_PREFIX
     if all((target / f).is_file() for f in SOURCES.values()):
         return target
-    sdist = CACHE_DIR / SDIST
-    if not sdist.is_file():
-        if not download:
-            raise FileNotFoundError(f"{sdist} is missing; run: pip download --no-deps --no-binary :all: "
-                                    f"bigbench==1.0.0 -d {CACHE_DIR}")
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "bigbench==1.0.0", "-d", str(CACHE_DIR)], check=True)
-    with tarfile.open(sdist) as tar:  # extract only the few JSON files needed
-        members = [m for m in tar.getmembers() if m.name.startswith(SDIST_PREFIX) and m.name.endswith(".json")]
-        tar.extractall(EXTRACT_DIR, members=members, filter="data")
-    return target
+    return bigbench.extract("squad_shifts/", EXTRACT_DIR, download=download)
 
 
 def read_squad(path: str | Path) -> list[dict]:

@@ -6,6 +6,7 @@ Spaces show it with `shared.ui.endpoint`.
 
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
 
@@ -39,12 +40,14 @@ def flip_text(text: str) -> str:
 
 
 def check_image(path) -> Image.Image:
-    """The image in the file at `path`, opened but not decoded yet; InputError for no file, a file that is not an
+    """The image in the file at `path` (or its bytes), opened but not decoded yet; InputError for no file, a file that is not an
     image (or is empty), or one over MAX_IMAGE_SIDE / MAX_IMAGE_PIXELS (read from its header, so a
     decompression bomb is refused before it costs any memory)."""
     if path is None:
         raise InputError("Please upload an image first.")
-    if not isinstance(path, (str, Path)):
+    if isinstance(path, (bytes, bytearray)):  # a browser's blob (the Sketchpad sends its layers so)
+        path = io.BytesIO(path)
+    if not isinstance(path, (str, Path, io.BytesIO)):
         raise InputError(f"Expected an image file; got {type(path).__name__}.")
     try:
         im = Image.open(path)
