@@ -89,7 +89,8 @@ def espeak_set(folder: Path, sentences: list[str]) -> list[dict]:
                         out = np.stack([out, out], axis=1)
                     path = folder / f"{raw.stem}-{rate}.wav"
                     sf.write(path, out, rate, subtype="PCM_16")
-                    clips.append({"path": path, "text": text, "voice": VOICES[voice], "speed": speed, "rate": rate})
+                    clips.append({"path": path, "text": text, "voice": VOICES[voice], "speed": speed, "rate": rate,
+                                  "seconds": len(out) / rate})
     return clips
 
 
@@ -120,11 +121,18 @@ def real_set() -> list[dict]:
 
 
 def transcribe(client, clips: list[dict]) -> float:
+    """Each clip's transcript through the Space; a refusal ("No speech found") counts as an empty transcript."""
     from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
 
     start = time.perf_counter()
-    for clip in clips:
-        clip["hypothesis"] = client.predict(handle_file(str(clip["path"])), api_name="/predict")
+    for i, clip in enumerate(clips):
+        try:
+            clip["hypothesis"] = client.predict(handle_file(str(clip["path"])), api_name="/predict")
+        except AppError as e:
+            clip["hypothesis"], clip["refused"] = "", str(e)
+        if (i + 1) % 100 == 0:
+            print(f"{i + 1}/{len(clips)} clips, {time.perf_counter() - start:.0f} s", flush=True)
     return time.perf_counter() - start
 
 
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         client = Client(url, verbose=False)
         seconds = transcribe(client, clips)
         real_seconds = transcribe(client, real)
-    audio = sum(sf.info(str(c["path"])).duration for c in clips)
+    audio = sum(c["seconds"] for c in clips)
     model = args.model or "Systran/faster-whisper-tiny.en (packaged), int8, beam 5"
     lines = [f"### Speech recognition WER ({datetime.date.today()})", "",
              f"`python benchmarks/asr_wer.py{' --quick' if args.quick else ''}` · model: {model} · CPU: {cpu_model()}",
@@ -167,6 +175,11 @@ def main(argv: list[str] | None = None) -> None:
     lines.append(f"| **real recordings (pocketsphinx test data), all** | {len(real)} | "
                  f"**{wer([c['text'] for c in real], [c['hypothesis'] for c in real]):.3f}** |")
     lines += [f"| real: {value} | {n} | {score:.3f} |" for value, n, score in rows(real, "source")]
+    refused = [c for c in clips + real if c.get("refused")]
+    if refused:
+        lines += ["", f"Refused as having no speech: {len(refused)} clip(s): "
+                  + "; ".join(f"{c.get('voice', c.get('source'))}, {c.get('speed', '')} {c.get('rate', '')} "
+                              f"\"{c['text']}\"" for c in refused[:10])]
     worst = sorted(clips, key=lambda c: -wer([c["text"]], [c["hypothesis"]]))[:5]
     lines += ["", "Hardest clips:", ""] + [f"- {c['voice']}, {c['speed']} wpm, {c['rate']} Hz: \"{c['text']}\" → "
                                            f"\"{c['hypothesis']}\"" for c in worst]
