@@ -152,7 +152,7 @@ def predict(image, explain: bool = True, model=None) -> Output:
     label = {names[i]: float(probs[i]) for i in top}
     notices = []
     h, w = rgb.shape[:2]
-    if max(h, w) > 1.5 * min(h, w):
+    if max(h, w) > 1.6 * min(h, w):  # wider than 16:10: a good part of the picture is not read
         notices.append(f"The model looks at the centre square of the picture ({w}x{h}); what lies outside it is "
                        "not seen (the explanation shows the part it read).")
     return Output((label, overlay(view, class_activation_map(net, features[0], int(top[0]))) if explain else None), notices)
