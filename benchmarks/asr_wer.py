@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         real_seconds = transcribe(client, real)
     audio = sum(c["seconds"] for c in clips)
     model = args.model or "Systran/faster-whisper-tiny.en (packaged), int8, beam 5"
-    lines = [f"### Speech recognition WER ({datetime.date.today()})", "",
+    heading = f"### Speech recognition WER: {Path(args.model).name if args.model else 'faster-whisper-tiny.en'}"
+    lines = [f"{heading} ({datetime.date.today()})", "",
              f"`python benchmarks/asr_wer.py{' --quick' if args.quick else ''}` · model: {model} · CPU: {cpu_model()}",
              "", f"espeak-ng set: {len(sentences)} Harvard sentences x {len(VOICES)} voices x {len(SPEEDS)} speeds "
              f"x {len(RATES)} rates = {len(clips)} clips, {audio / 60:.1f} min of audio, transcribed through the Space "
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     if args.results:
         text = RESULTS.read_text() if RESULTS.is_file() else ""
-        text = re.sub(r"### Speech recognition WER.*?(?=\n## |\n### |\Z)", "", text, flags=re.S).rstrip() + "\n\n"
+        text = re.sub(re.escape(heading) + r"\b.*?(?=\n## |\n### |\Z)", "", text, flags=re.S).rstrip() + "\n\n"
         RESULTS.write_text(text + table)
 
 

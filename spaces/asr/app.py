@@ -1,5 +1,5 @@
-"""Speech recognition (course ch9.3): speak or upload a clip, read its transcript as it grows. Whisper tiny.en
-through faster-whisper (see shared.tasks.asr)."""
+"""Speech recognition (course ch9.3): speak or upload a clip, read its transcript as it grows. Whisper through
+faster-whisper: tiny.en for English, base for the other languages (see shared.tasks.asr)."""
 
 import gradio as gr
 
@@ -7,8 +7,8 @@ from shared import catalog, ui
 from shared.tasks import asr
 
 
-def predict(audio):
-    yield from asr.stream(audio)
+def predict(audio, language: str = asr.DEFAULT_LANGUAGE):
+    yield from asr.stream(audio, language)
 
 
 with gr.Blocks(title="Speech recognition") as demo:
@@ -16,9 +16,11 @@ with gr.Blocks(title="Speech recognition") as demo:
     with gr.Row():
         with gr.Column():
             audio = ui.audio_file(sources=["microphone", "upload"], label=ui.t("asr.audio"))
+            language = gr.Dropdown(list(asr.LANGUAGES), value=asr.DEFAULT_LANGUAGE, label=ui.t("asr.language"),
+                                   info=ui.t("asr.language_info"))
             button = gr.Button(ui.t("asr.button"), variant="primary")
         transcript = gr.Textbox(label=ui.t("asr.transcript"), lines=6, buttons=["copy"])
-    gr.on([button.click, audio.stop_recording], ui.endpoint(predict), inputs=audio, outputs=transcript,
+    gr.on([button.click, audio.stop_recording], ui.endpoint(predict), inputs=[audio, language], outputs=transcript,
           api_name="predict")
     ui.code_section("asr")
 
