@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         clips, real = espeak_set(Path(tmp), sentences), real_set()
         client = Client(url, verbose=False)
         seconds = transcribe(client, clips)
-        real_seconds = transcribe(client, real)
+        transcribe(client, real)
     audio = sum(c["seconds"] for c in clips)
     model = args.model or "Systran/faster-whisper-tiny.en (packaged), int8, beam 5"
     heading = f"### Speech recognition WER: {Path(args.model).name if args.model else 'faster-whisper-tiny.en'}"
