@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared import hub
+from shared import embeddings, hub
 from shared.data import brown, debian_topics
 from shared.metrics import accuracy_f1
 from shared.tasks import zero_shot as zs
@@ -220,12 +220,12 @@ def choose_template(per_template: dict, n_dev: int) -> tuple[str, str]:
 
 
 def embed_cached(encoder, texts: list[str], args) -> np.ndarray:
-    """zs.embed with a cache in ~/.cache/nlp-course-live/zero-shot-embeddings (keyed by model + texts),
+    """embeddings.embed with a cache in ~/.cache/nlp-course-live/zero-shot-embeddings (keyed by model + texts),
     so re-running the selection/calibration does not re-embed the corpus; --no-cache skips it."""
     import hashlib
 
     if args.no_cache:
-        return zs.embed(encoder, texts, batch_size=args.batch_size, progress=True)
+        return embeddings.embed(encoder, texts, batch_size=args.batch_size, progress=True)
     h = hashlib.sha1(f"{args.model}|{encoder.max_seq_length}|".encode())
     for t in texts:
         h.update(t.encode() + b"\0")
@@ -233,7 +233,7 @@ def embed_cached(encoder, texts: list[str], args) -> np.ndarray:
     if path.is_file():
         print(f"embeddings of {len(texts)} texts from the cache {path}", flush=True)
         return np.load(path)
-    vecs = zs.embed(encoder, texts, batch_size=args.batch_size, progress=True)
+    vecs = embeddings.embed(encoder, texts, batch_size=args.batch_size, progress=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vecs)
     return vecs
@@ -330,7 +330,7 @@ def space_similarities(texts: list[str], labels: list[str], folder: Path, batch_
     config, encoder = zs.load(str(folder))
     template = zs.check_template(None, config)
     read = [zs.fit_text(encoder.tokenizer, zs.check(text, labels)[0], encoder.max_seq_length) for text in texts]
-    return zs.embed(encoder, read, batch_size=batch_size, progress=True) @ zs.embed(
+    return embeddings.embed(encoder, read, batch_size=batch_size, progress=True) @ embeddings.embed(
         encoder, zs.hypotheses(labels, template)).T
 
 
@@ -389,7 +389,7 @@ def main(argv=None) -> Path:
     started = time.time()
 
     sets = load_sets(args)
-    encoder = zs.get_encoder(args.model)
+    encoder = embeddings.get_encoder(args.model)
     for s in sets.values():
         s["vecs"] = {split: embed_cached(encoder, s["texts"][split], args) for split in ("dev", "test")}
     embed_seconds = time.time() - started
@@ -402,7 +402,7 @@ def main(argv=None) -> Path:
     for template in zs.TEMPLATES:
         row = {}
         for name, s in sets.items():
-            lv = zs.embed(encoder, zs.hypotheses(s["labels"], template))
+            lv = embeddings.embed(encoder, zs.hypotheses(s["labels"], template))
             sims[name, template] = {split: s["vecs"][split] @ lv.T for split in ("dev", "test")}
             for split in ("dev", "test"):
                 key = "dev" if (name == args.calibrate_on and split == "dev") else f"{name} {split} (not used for selection)"

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from shared import hub
+from shared.embeddings import MAX_MODEL_TOKENS, embed, get_encoder
 from shared.tasks import InputError, Output, check_text, excerpt
 
 TASK = "zero_shot"
@@ -43,7 +44,6 @@ TEMPLATES = [
     "This is a {} text.",  # reads oddly with many labels ("This is a education text.")
 ]
 MAX_INPUT_CHARS = 100_000
-MAX_MODEL_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
 MAX_LABELS = 20
 MAX_LABEL_CHARS = 100
 _READ_CHARS = 8_192  # raw characters tokenized at most: ~8x what the window holds
@@ -111,27 +111,6 @@ def hypotheses(labels: list[str], template: str = DEFAULT_TEMPLATE) -> list[str]
 
 
 # ---------------------------------------------------------------------------------------------- model
-
-def get_encoder(model_id: str = ENCODER, max_seq_length: int = MAX_MODEL_TOKENS):
-    """A sentence-transformers encoder for a Hub id (the packaged copy of all-MiniLM-L6-v2 offline), once per
-    process."""
-    from shared import modeling
-
-    def build():
-        from sentence_transformers import SentenceTransformer
-
-        encoder = SentenceTransformer(hub.base_model_path(model_id), device="cpu")
-        encoder.max_seq_length = max_seq_length
-        return encoder.eval()
-
-    return modeling.cached(("sentence-transformer", model_id, max_seq_length), build)
-
-
-def embed(encoder, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-    """(len(texts), hidden) float32 unit vectors: mean pooling + L2 normalisation, in input order."""
-    return encoder.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
-                          normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
-
 
 def read_config(where: str) -> dict:
     """The zero_shot_config.json of a local folder or of a Hub repo."""
