@@ -389,6 +389,74 @@ def seq2seq_peer(**generate_kwargs):
     return build
 
 
+SEARCH = [(item["query"], 5, "default") for item in json.loads(
+    (REPO / "training" / "eval_data" / "python_faq_queries.json").read_text())["queries"][:24]]
+
+
+def search_peer(task):
+    """The course's ch5 lines on the same index: `pipeline("feature-extraction")` on MiniLM, mean pooling and
+    normalisation (the model's own pooling), `Dataset.get_nearest_examples`; the answer compared is the top row."""
+    import numpy as np
+    from transformers import pipeline
+
+    from shared import hub
+
+    index = task.load()
+    path = hub.base_model_path(hub.MINILM)
+    pipe = pipeline("feature-extraction", model=path, tokenizer=path, device=-1)
+
+    def run(batch):
+        tops = []
+        for query, *_ in batch:
+            vector = np.asarray(pipe(query)[0], dtype=np.float32).mean(axis=0)
+            _, rows = index.corpus.get_nearest_examples("embeddings", vector / np.linalg.norm(vector), k=task.DEFAULT_K)
+            tops.append(f"[{rows['question'][0]}]({rows['url'][0]})")
+        return tops
+
+    return run
+
+
+CODE = [(p, 64, 0.0, 0.95, 0, True) for p in (  # prompt, max new tokens, temperature, top-p, seed, stop at a blank line
+    "# create some data\nx = np.random.randn(100)\ny = np.random.randn(100)\n\n# create scatter plot with x, y\n",
+    "# create some data\nx = np.random.randn(100)\ny = np.random.randn(100)\n\n# create dataframe from x and y\n",
+    "# dataframe with profession, income and name\ndf = pd.DataFrame({'profession': x, 'income':y, 'name': z})\n\n"
+    "# calculate the mean income per profession\n",
+    "# import random forest regressor from scikit-learn\nfrom sklearn.ensemble import RandomForestRegressor\n\n"
+    "# fit random forest model with 300 estimators on X, y:\n",
+    "import pandas as pd\n\n# read the csv file data.csv\n",
+    "import numpy as np\n\n# create a 3x3 identity matrix\n")]
+
+
+def code_peer(task):
+    """The course's `pipeline("text-generation")`, greedy, 64 new tokens at most, stopping at a blank line
+    (`stop_strings`) as the Space does; the answer compared is the completion cut at the end of its block."""
+    from transformers import pipeline
+
+    model, tokenizer = task.load()
+    pipe = pipeline("text-generation", model=model, tokenizer=tokenizer, device=-1)
+
+    def run(batch):
+        out = []
+        for prompt, *_ in batch:
+            text = pipe(prompt, max_new_tokens=task.DEFAULTS["max_new_tokens"], do_sample=False, stop_strings=["\n\n"],
+                        tokenizer=tokenizer)[0]["generated_text"][len(prompt):]
+            end = task.block_end(text)
+            out.append(text if end is None else text[:end])
+        return out
+
+    return run
+
+
+def tokenizer_peer(task):
+    """`AutoTokenizer.from_pretrained(...)` on the default tokenizer (BERT's WordPiece): the tokens, joined."""
+    from transformers import AutoTokenizer
+
+    from shared import hub
+
+    tokenizer = AutoTokenizer.from_pretrained(hub.base_model_path(hub.MINILM))
+    return lambda batch: [" ".join(tokenizer.tokenize(text)) for (text,) in batch]
+
+
 @dataclass(frozen=True)
 class Case:
     inputs: list[tuple]  # the /predict endpoint's arguments, one tuple per request
@@ -425,6 +493,16 @@ CASES: dict[str, Case] = {
                           peer_batches=(1, 6), note=(
         "Agreement = the same summary. transformers 5 removed `pipeline('summarization')`: the peer is its "
         "algorithm (tokenize, `generate` with 4 beams and no repeated trigram, decode).")),
+    "semantic-search": Case(SEARCH, search_peer, peer_batches=(1,), note=(
+        "Agreement = the same top FAQ entry. The Space embeds the query with sentence-transformers and searches "
+        "the FAISS index; the peer embeds it with `pipeline('feature-extraction')` and mean pooling.")),
+    "tokenizer-lab": Case([(t,) for t in SENTIMENT_TEXTS], tokenizer_peer, peer_batches=(1,), note=(
+        "Agreement = the same tokens (BERT's WordPiece, the default). The Space's `/predict` is an API-only "
+        "endpoint (`gr.api`).")),
+    "code-gen": Case(CODE, code_peer, peer_batches=(1,), note=(
+        "Agreement = the same completion (greedy). The Space decodes token by token with the key/value cache "
+        "(the text-generation demo's loop) and stops at the first blank line after code; the pipeline stops at "
+        "`stop_strings=['\\n\\n']`.")),
 }
 
 
@@ -538,8 +616,13 @@ class ClientAsk:
 
 
 def top_label(answer) -> str:
-    """The top label of a gr.Label answer ({"label": ..., "confidences": [...]}), or the entities of a
-    gr.HighlightedText answer ([{"token", "class_or_confidence"}, ...]) as `entity_key` writes them."""
+    """The top label of a gr.Label answer ({"label": ..., "confidences": [...]}), the entities of a
+    gr.HighlightedText answer ([{"token", "class_or_confidence"}, ...]) as `entity_key` writes them, the first
+    row's third cell of a gr.Dataframe (a search result's question), or a list of tokens joined."""
+    if isinstance(answer, list) and answer and isinstance(answer[0], str):
+        return " ".join(answer)
+    if isinstance(answer, dict) and "data" in answer:
+        return answer["data"][0][2]
     if isinstance(answer, list):
         return entity_key([(item["token"], item["class_or_confidence"]) for item in answer
                            if item.get("class_or_confidence")])

@@ -167,6 +167,56 @@ DEMOS: list[Demo] = [
               'classifier({"text": "Who wrote Hamlet?", '
               '"text_pair": "Hamlet is a tragedy written by William Shakespeare."})',
          example=("Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare.")),
+    Demo("semantic-search", "🔎", "5.6", L("Semantic search", "语义搜索"),
+         L("Semantic search with FAISS", "使用 FAISS 进行语义搜索"),
+         L("Ask a question about Python in your own words: the FAQ's ~180 questions, embedded with MiniLM and "
+           "indexed with FAISS, come back nearest first, with a link to the answer. BM25 and a hybrid are options.",
+           "用自己的话问一个 Python 问题：Python FAQ 的约 180 个问题经 MiniLM 编码、FAISS 建索引，按相近程度返回，"
+           "并附上答案链接。也可选 BM25 或混合检索。"),
+         short=L("Search", "搜索"), tasks=("semantic_search",), checkpoints=("semantic_search",),
+         texts={"query": L("Question", "问题"),
+                "placeholder": L("e.g. how do I copy a list?", "例如：how do I copy a list?"),
+                "info": L("Up to 1,000 characters; English works best (the FAQ is in English).",
+                          "最多 1,000 个字符；英文效果最好（FAQ 是英文的）。"),
+                "k": L("Results", "结果数"), "method": L("Ranking", "排序方式"),
+                "method_info": L("embeddings: by meaning (MiniLM + FAISS); bm25: by shared words; hybrid: both "
+                                 "fused by rank.",
+                                 "embeddings：按语义（MiniLM + FAISS）；bm25：按共同词；hybrid：两者按名次融合。"),
+                "button": L("Search", "搜索"), "results": L("Nearest FAQ entries", "最相近的 FAQ 条目")},
+         code='from datasets import load_from_disk\nfrom huggingface_hub import snapshot_download\n'
+              'from sentence_transformers import SentenceTransformer\n\n'
+              f'folder = snapshot_download("{HUB}/minilm-python-faq-search")\n'
+              'faq = load_from_disk(folder + "/corpus")\nfaq.add_faiss_index(column="embeddings")\n'
+              'model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")\n'
+              'query = model.encode("how do I copy a list?", normalize_embeddings=True)\n'
+              'scores, samples = faq.get_nearest_examples("embeddings", query, k=5)\nsamples["question"]',
+         example=("how do I copy a list?",)),
+    Demo("tokenizer-lab", "🧱", "6.8", L("Tokenizer lab", "分词器实验室"),
+         L("Building a tokenizer, block by block", "逐块构建分词器"),
+         L("See how four tokenizers cut the same text (tokens, ids, word ids and the characters each token covers), "
+           "with their normalizer and pre-tokenizer steps; then train your own BPE, WordPiece or Unigram one on "
+           "your text and download it.",
+           "看四种分词器如何切分同一段文本（词元、id、词 id 以及每个词元覆盖的字符），以及它们的规范化和预分词步骤；"
+           "再用你的文本训练自己的 BPE、WordPiece 或 Unigram 分词器并下载。"),
+         short=L("Tokenizers", "分词器"), tasks=("tokenizer_lab",), checkpoints=("tokenizer_lab",),
+         models=("openai-community/gpt2", "sentence-transformers/all-MiniLM-L6-v2"),
+         texts={"tab_compare": L("Compare tokenizers", "比较分词器"), "tab_train": L("Train your own", "训练你自己的"),
+                "text": L("Text", "文本"), "text_info": L("Up to 5,000 characters.", "最多 5,000 个字符。"),
+                "names": L("Tokenizers", "分词器"), "button": L("Tokenize", "分词"),
+                "tokens": L("Tokens", "词元"), "steps": L("Normalizer and pre-tokenizer", "规范化与预分词"),
+                "table": L("Tokens, ids, word ids and offsets", "词元、id、词 id 与偏移"),
+                "corpus": L("Corpus (paste up to 100,000 characters)", "语料（粘贴最多 100,000 个字符）"),
+                "upload": L("…or upload a UTF-8 text file (up to 2 MB, about 10 s to train)",
+                            "……或上传 UTF-8 文本文件（最多 2 MB，训练约 10 秒）"),
+                "kind": L("Model", "模型"), "vocab": L("Vocabulary size", "词表大小"),
+                "sample": L("Text to try it on", "试用文本"), "train": L("Train", "训练"),
+                "trained": L("Your tokenizer on the text", "你的分词器切分的结果"),
+                "comparison": L("Tokens for the same text", "同一文本的词元数"),
+                "download": L("Download tokenizer.json", "下载 tokenizer.json")},
+         code='from transformers import AutoTokenizer\n\n'
+              'tokenizer = AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")\n'
+              'tokenizer.tokenize("Let\'s test this tokenizer: naïve café, 1,234 tokens!")',
+         example=("Let's test this tokenizer: naïve café, 1,234 tokens!",)),
     Demo("ner", "🏙️", "7.2", L("Named entities", "命名实体识别"), L("Token classification", "Token 分类"),
          L("Type a text: people, organisations, places and other names are found and highlighted, by a small "
            "model trained here on real English labelled by spaCy (silver labels).",
@@ -311,6 +361,28 @@ DEMOS: list[Demo] = [
               '                 skip_special_tokens=True)',
          example=("GNU Wget is a free software package for retrieving files using HTTP, HTTPS and FTP, the most "
                   "widely used Internet protocols. It is a non-interactive command-line tool.",)),
+    Demo("code-gen", "🐍", "7.6", L("Code completion", "代码补全"),
+         L("Training a causal language model from scratch", "从头训练因果语言模型"),
+         L("Write a comment saying what you want after some Python: a small GPT-2 trained here from scratch on "
+           "data-science code (numpy, pandas, scikit-learn, matplotlib) writes the code, token by token.",
+           "在一段 Python 代码后写一行注释说明你想做什么：本项目在数据科学代码（numpy、pandas、scikit-learn、"
+           "matplotlib）上从零训练的小型 GPT-2 逐词写出代码。"),
+         short=L("Code", "代码"), tasks=("code_generation",), checkpoints=("code_generation",),
+         texts={"prompt": L("Python so far (end with a comment saying what to do)", "已有的 Python 代码（以说明要做什么的注释结尾）"),
+                "info": L("Up to 4,000 characters; the model reads 256 tokens in all, prompt and completion.",
+                          "最多 4,000 个字符；模型总共读取 256 个词元（提示加补全）。"),
+                "settings": L("Sampling settings", "采样设置"), "max_new_tokens": L("Max new tokens", "最多新词元"),
+                "temperature": L("Temperature (0: greedy)", "温度（0：贪心）"),
+                "top_p": L("Top-p (nucleus)", "Top-p（核采样）"), "seed": L("Seed", "随机种子"),
+                "stop": L("Stop at the end of the block (the first blank line)", "在代码块结束处停止（第一个空行）"),
+                "button": L("Complete", "补全"), "output": L("Completion", "补全结果")},
+         code='from transformers import pipeline\n\n'
+              f'pipe = pipeline("text-generation", model="{HUB}/gpt2-small-datascience-code")\n'
+              'prompt = "# create some data\\nx = np.random.randn(100)\\ny = np.random.randn(100)\\n\\n'
+              '# create scatter plot with x, y\\n"\n'
+              'pipe(prompt, max_new_tokens=64, do_sample=False)[0]["generated_text"][len(prompt):]',
+         example=("# create some data\nx = np.random.randn(100)\ny = np.random.randn(100)\n\n"
+                  "# create scatter plot with x, y\n",)),
     Demo("sketch", "✏️", "9.4", L("Sketch recognition, live", "实时草图识别"), L("Sharing demos with others", "与他人分享演示"),
          L("Draw a digit with the mouse or a finger: the course's small CNN, trained here on MNIST and on digits "
            "redrawn as a mouse draws them, guesses as you draw.",

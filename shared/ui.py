@@ -80,6 +80,13 @@ def textbox(**kwargs) -> gr.Textbox:
     return box
 
 
+def code_box(**kwargs) -> gr.Code:
+    """An editable gr.Code (syntax-highlighted) whose value reaches the function as sent, like `textbox`."""
+    box = gr.Code(interactive=True, **kwargs)
+    box.preprocess = _as_sent
+    return box
+
+
 def checked_textbox(check, **kwargs) -> gr.Textbox:
     """A gr.Textbox whose value is checked (`check(value)` -> clean text, or InputError) before anything else runs:
     for inputs that Gradio itself handles before the function, as gr.ChatInterface does with its message."""

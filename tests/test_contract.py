@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import load_app, serve
+from gradio.components.api_component import Api
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -110,8 +111,8 @@ def good_value(component, folder: Path):
             subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(folder / "good.wav"), "A short and happy test."],
                            check=True)
         return folder / "good.wav"
-    if isinstance(component, gr.Textbox):  # its own default (e.g. a sentence with [MASK]) when it has one
-        return component.value or "A gorgeous, funny and moving film about football and food."
+    if takes_text(component):  # its own default (e.g. a sentence with [MASK]) when it has one
+        return getattr(component, "value", None) or "A gorgeous, funny and moving film about football and food."
     if isinstance(component, (gr.Dropdown, gr.Radio)):
         return component.choices[0][1]  # (display name, value)
     return component.value
@@ -243,6 +244,13 @@ def assert_clear_refusal(kind, message, seconds, case_name, must_fail=True):
     assert "Traceback" not in message and len(message) < 500, f"{case_name}: {message[:300]}"
 
 
+def takes_text(component) -> bool:
+    """A text input: a Textbox, a Code box, or an API-only parameter typed str (`gr.api`)."""
+    if isinstance(component, Api):
+        return component.api_info().get("type") == "string"
+    return isinstance(component, (gr.Textbox, gr.Code))
+
+
 def cases_for(component, files) -> list[Case]:
     if isinstance(component, gr.ImageEditor):  # the same bad images, as a drawing's composite, and no drawing
         return [Case(f"drawing: {c.name}", sketchpad_value(c.value), c.must_fail) for c in files["image"]] + [
@@ -251,7 +259,7 @@ def cases_for(component, files) -> list[Case]:
         return files["image"]
     if isinstance(component, gr.Audio):
         return files["audio"]
-    if isinstance(component, gr.Textbox):
+    if takes_text(component):
         return files["text"]
     return []
 
