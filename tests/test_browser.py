@@ -137,3 +137,22 @@ def test_sketch_recognises_a_digit_drawn_with_the_mouse(page, tmp_path):
     sync_api.expect(label).to_have_text("7", timeout=20_000)
     page.screenshot(path=str(tmp_path / "suite-sketch.png"), full_page=True)
     page.close()
+
+
+def test_semantic_search_links_the_nearest_faq_entry(page):
+    panel = open_tab(page, "semantic-search")
+    panel.get_by_label("Question").fill("how do I copy a list?")
+    panel.get_by_role("button", name="Search", exact=True).click()
+    link = panel.get_by_role("link", name="How do I copy an object in Python?")
+    link.first.wait_for(timeout=30_000)
+    assert link.first.get_attribute("href") == ("https://docs.python.org/3.11/faq/programming.html"
+                                                "#how-do-i-copy-an-object-in-python")
+
+
+def test_tokenizer_lab_highlights_each_tokenizers_pieces(page):
+    panel = open_tab(page, "tokenizer-lab")
+    panel.get_by_label("Text").first.fill("Tokenizers split naïve text")
+    panel.get_by_role("button", name="Tokenize", exact=True).click()
+    normalized = panel.get_by_text("tokenizers split naive text")  # WordPiece's normalizer step
+    sync_api.expect(normalized.first).to_be_visible(timeout=30_000)
+    sync_api.expect(panel.get_by_text("Ġsplit").first).to_be_visible(timeout=10_000)  # GPT-2's pre-tokenizer step

@@ -159,6 +159,12 @@ def test_snippet_gives_the_spaces_answer(demo, snippet_answers, space_answers):
         theirs = scores(theirs[0])
         assert list(ours) == sorted(theirs, key=theirs.get, reverse=True)
         assert all(theirs[c] == pytest.approx(p, abs=1e-4) for c, p in ours.items())
+    elif demo.space == "semantic-search":  # get_nearest_examples' questions = the Space's rows, in order
+        assert [row[2].split("](")[0].removeprefix("[") for row in theirs["data"]] == ours and len(ours) == 5
+    elif demo.space == "tokenizer-lab":  # the WordPiece tokens = the Space's /predict
+        assert ours == theirs and "##" in "".join(ours)
+    elif demo.space == "code-gen":  # greedy pipeline() = the Space's tokens, which stop at the end of the block
+        assert theirs.strip() and ours.startswith(theirs)
     elif demo.checkpoints:  # a pipeline's top label and score, or every label's score (a Label shows its top few)
         ours, theirs = scores(ours), scores(theirs)
         top = max(ours, key=ours.get)

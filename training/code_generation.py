@@ -110,9 +110,14 @@ def load_corpus(args):
         corpus = code.build(sdists=[SMOKE_SDIST])
         everything = datasets.concatenate_datasets(list(corpus.values()))
         return datasets.DatasetDict({side: everything for side in ("train", "validation", "test")})
-    if args.dataset:
+    if args.dataset:  # e.g. the course's codeparrot-ds-train: one split, cut here into train / validation / test
         with common.clear_errors(f"loading {args.dataset}"):
-            return datasets.load_dataset(args.dataset)
+            data = datasets.load_dataset(args.dataset)
+        if "test" not in data:
+            held = data["train"].train_test_split(test_size=0.1, seed=args.seed)
+            halves = held["test"].train_test_split(test_size=0.5, seed=args.seed)
+            data = datasets.DatasetDict(train=held["train"], validation=halves["train"], test=halves["test"])
+        return data
     with common.clear_errors("building the code corpus", "It downloads five sdists from PyPI once."):
         return code.load()
 

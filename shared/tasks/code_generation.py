@@ -86,13 +86,7 @@ def stream(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAUL
     """The completion alone, growing one token at a time."""
     prompt, settings = check(prompt, max_new_tokens, temperature, top_p, seed)
     net, tokenizer = load(model)
-    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
-    room = MAX_MODEL_TOKENS - settings.max_new_tokens
-    notices = []
-    if ids.shape[1] > room:
-        notices.append(f"The prompt is {ids.shape[1]:,} tokens long; the model reads its last {room:,} (its window "
-                       f"is {MAX_MODEL_TOKENS} tokens, the completion included).")
-        ids = ids[:, -room:]
+    ids, notices = generation.encode_prompt(tokenizer, prompt, settings, window=MAX_MODEL_TOKENS)
     yield Output("", notices)
     new: list[int] = []
     for token in generation.stream_tokens(net, ids, settings):

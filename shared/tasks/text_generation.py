@@ -129,15 +129,15 @@ def stream_text(net, tokenizer, input_ids, settings: Settings) -> Iterator[str]:
         yield tokenizer.decode(ids, skip_special_tokens=True)
 
 
-def encode_prompt(tokenizer, prompt: str, settings: Settings):
-    """The prompt's ids, keeping its last tokens when prompt + new tokens would pass MAX_MODEL_TOKENS; with the
+def encode_prompt(tokenizer, prompt: str, settings: Settings, window: int = MAX_MODEL_TOKENS):
+    """The prompt's ids, keeping its last tokens when prompt + new tokens would pass the `window`; with the
     notice to show when it was cut."""
     ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
-    room = MAX_MODEL_TOKENS - settings.max_new_tokens
+    room = window - settings.max_new_tokens
     notices = []
     if ids.shape[1] > room:
         notices.append(f"The prompt is {ids.shape[1]:,} tokens long; the model reads its last {room:,} (the window "
-                       f"here is {MAX_MODEL_TOKENS:,} tokens, new ones included).")
+                       f"here is {window:,} tokens, new ones included).")
         ids = ids[:, -room:]
     return ids, notices
 

@@ -55,8 +55,17 @@ def check_names(names) -> list[str]:
 
 
 def load(model: str | None = None):
-    """The Unigram tokenizer trained here (the one checkpoint of this task), once per process."""
-    return load_tokenizer(model or TASK)
+    """The tokenizer of `model` (a folder or Hub id), or without it every tokenizer the lab compares
+    ({name: tokenizer}; one whose checkpoint is missing is left out, and says so when picked), once per process."""
+    if model:
+        return load_tokenizer(model)
+    found = {}
+    for name in NAMES:
+        try:
+            found[name] = tokenizer_named(name)
+        except hub.CheckpointNotFound:
+            continue
+    return found
 
 
 def load_tokenizer(where: str):
