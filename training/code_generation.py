@@ -447,10 +447,12 @@ def main(argv: list[str] | None = None) -> dict:
     torch.manual_seed(args.seed)
     started = time.time()
     corpus = load_corpus(args)
-    if args.rescore or (args.resume and (folder / "tokenizer").is_dir()):  # the very tokenizer the model learned
-        args.tokenizer = str(folder if args.rescore else folder / "tokenizer")
+    trained = common.checkpoints_dir(folder) / "tokenizer"  # kept for --resume, removed with the checkpoints
+    if args.rescore or (args.resume and trained.is_dir()):  # the very tokenizer the model learned
+        args.tokenizer = str(folder if args.rescore else trained)
     tokenizer = train_tokenizer(args, corpus)
-    tokenizer.save_pretrained(folder / "tokenizer")
+    if not args.rescore:
+        tokenizer.save_pretrained(trained)
     data = corpus.__class__({side: windows(corpus[side], tokenizer, args.context)
                              for side in ("train", "validation", "test")})
     if args.smoke:
