@@ -30,6 +30,15 @@ def test_the_course_filters():
     assert code.keep("pkg/small.py", "def f(x):\n    return x\n") == "under 4 assignments"
 
 
+def test_files_are_reduced_to_code_with_their_short_comments():
+    source = ('"""Module docstring."""\nimport numpy as np\n\n\n\n# %%\n# Gallery prose\n# ---------\n#\n'
+              '# more prose\n\n# create some data\nx = np.random.randn(100)\n\n\ndef f(x):\n    """Docstring.\n\n'
+              '    Parameters\n    ----------\n    """\n    return x  # inline stays\n')
+    assert code.strip_prose(source) == ("import numpy as np\n\n# create some data\nx = np.random.randn(100)\n\n"
+                                        "def f(x):\n    return x  # inline stays\n")
+    assert code.strip_prose("def broken(:\n") is None
+
+
 def test_exact_and_near_duplicates_keep_one_file_and_the_split_is_by_file():
     base = "\n".join(f"def function_{i}(value):\n    result = value * {i} + offset_{i}\n    return result"
                      for i in range(40))

@@ -1,6 +1,6 @@
 """Train a code-writing GPT-2 from scratch (course chapter 7.6), with its own tokenizer (chapter 6.2).
 
-    python -m training.code_generation                       # tokenizer + GPT-2 on data-science Python, ~2 h on 2 CPUs
+    python -m training.code_generation                       # tokenizer + GPT-2 on data-science Python, ~1 h on 2 CPUs
     python -m training.code_generation --keytoken-weight 1   # the course's keyword-weighted loss
     python -m training.code_generation --smoke               # overfit one batch of training/smoke_data/code
     python -m training.code_generation --resume              # continue from the last checkpoint (saved every few minutes)
@@ -8,7 +8,8 @@
     python -m training.code_generation --preset course       # the course's size on codeparrot-ds (network, GPU)
 
 Data: `shared.data.code` (the .py files of the numpy, pandas, scikit-learn, matplotlib and seaborn sdists,
-cleaned and split by file as CodeParrot's preprocessing does). The tokenizer is GPT-2's byte-level BPE retrained
+cleaned and split by file as CodeParrot's preprocessing does, then reduced to code: docstrings and prose comment
+blocks out, short comments kept; `--keep-prose` trains on whole files as CodeParrot does). The tokenizer is GPT-2's byte-level BPE retrained
 on the training split with `train_new_from_iterator`, as chapter 6 does. Files are joined with the end-of-text
 token and cut into windows of `--context` tokens (run_clm's `group_texts`: nothing is padded or thrown away;
 the course's `return_overflowing_tokens` drops each file's short tail instead).
@@ -16,11 +17,12 @@ the course's `return_overflowing_tokens` drops each file's short tail instead).
 The model is `GPT2LMHeadModel` from a config, trained by the course's `accelerate` loop: AdamW, warm-up then
 cosine decay, gradient accumulation, gradient clipping, evaluation by perplexity on the validation split every
 `--eval-every` steps, optionally the course's keyword-weighted loss (`--keytoken-weight`). Sizes: the course
-trains 124M parameters on 16.7M files with a GPU; here the budget is ~2 hours of 2 CPU cores, about 40M
-training tokens in bf16 autocast. For that budget the compute-optimal model is a few million parameters
-(Chinchilla: ~20 tokens per parameter), so the default is 6 layers x 256 wide (6.8M parameters, 2.1M of them
-the 8,192-token embedding, tied with the output layer) and a context of 256 tokens: 1,000 characters of code,
-room for a prompt and the block it asks for. The data (9.6M tokens) is seen about four times.
+trains 124M parameters on 606,720 files with a GPU; here the budget is about an hour of 2 CPU cores (~6,000
+tokens/s in bf16 autocast, about 23M training tokens). For that budget the compute-optimal model is a few million
+parameters (Chinchilla: ~20 tokens per parameter), so the default is 6 layers x 256 wide (6.9M parameters, 2.1M
+of them the 8,192-token embedding, tied with the output layer) and a context of 256 tokens: ~1,000 characters of
+code, room for a prompt and the block it asks for. The code (5.4M tokens) is seen about four times, which costs
+little against fresh data (Muennighoff et al. 2023).
 
 Scores: perplexity on the held-out test files, next to a baseline on the same tokens and windows: an
 interpolated Kneser-Ney trigram model on the training tokens; and the completions of the course's prompts
@@ -75,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("training options")
     g.add_argument("--dataset", default=None, help="a Hub dataset id with a `content` column (needs network) "
                    "instead of the project's own corpus")
+    g.add_argument("--keep-prose", action="store_true", help="train on whole files, docstrings and prose comment "
+                   "blocks included, as CodeParrot does (default: the files reduced to code, see shared.data.code)")
     g.add_argument("--tokenizer", default=None, help="reuse this tokenizer folder instead of training one")
     g.add_argument("--vocab-size", type=int, default=8_192)
     g.add_argument("--n-layer", type=int, default=6)
@@ -87,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--weight-decay", type=float, default=0.1)
     g.add_argument("--dropout", type=float, default=0.0, help="GPT-2's dropouts (0, as nanoGPT pretrains: the data "
                    "is seen only a few times)")
-    g.add_argument("--max-steps", type=int, default=4_500, help="optimizer steps (0: --epochs passes instead)")
+    g.add_argument("--max-steps", type=int, default=2_800, help="optimizer steps (0: --epochs passes instead)")
     g.add_argument("--epochs", type=float, default=1)
     g.add_argument("--eval-every", type=int, default=500, help="validation perplexity every N steps")
     g.add_argument("--save-minutes", type=float, default=5, help="a resumable checkpoint every N minutes")
@@ -107,7 +111,7 @@ def load_corpus(args):
     import datasets
 
     if args.smoke:
-        corpus = code.build(sdists=[SMOKE_SDIST])
+        corpus = code.build(sdists=[SMOKE_SDIST], prose=args.keep_prose)
         everything = datasets.concatenate_datasets(list(corpus.values()))
         return datasets.DatasetDict({side: everything for side in ("train", "validation", "test")})
     if args.dataset:  # e.g. the course's codeparrot-ds-train: one split, cut here into train / validation / test
@@ -119,7 +123,7 @@ def load_corpus(args):
             data = datasets.DatasetDict(train=held["train"], validation=halves["train"], test=halves["test"])
         return data
     with common.clear_errors("building the code corpus", "It downloads five sdists from PyPI once."):
-        return code.load()
+        return code.load(prose=args.keep_prose)
 
 
 def train_tokenizer(args, corpus):
