@@ -129,9 +129,10 @@ def stream_text(net, tokenizer, input_ids, settings: Settings) -> Iterator[str]:
         yield tokenizer.decode(ids, skip_special_tokens=True)
 
 
-def encode_prompt(tokenizer, prompt: str, settings: Settings, window: int = MAX_MODEL_TOKENS):
-    """The prompt's ids, keeping its last tokens when prompt + new tokens would pass the `window`; with the
-    notice to show when it was cut."""
+def encode_prompt(tokenizer, prompt: str, settings: Settings, window: int | None = None):
+    """The prompt's ids, keeping its last tokens when prompt + new tokens would pass the `window` (default
+    MAX_MODEL_TOKENS); with the notice to show when it was cut."""
+    window = window or MAX_MODEL_TOKENS
     ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
     room = window - settings.max_new_tokens
     notices = []
