@@ -59,7 +59,8 @@ def test_exact_and_near_duplicates_keep_one_file_and_the_split_is_by_file():
 def test_the_builder_reads_an_sdist_and_records_the_licence(tmp_path):
     sdist = tmp_path / "demo-1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as tar:
-        for name, text in [("demo-1.0/demo/core.py", "def f(x):\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n    return x\n"),
+        core = "def f(x):\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n    return x\n"
+        for name, text in [("demo-1.0/demo/core.py", core),
                            ("demo-1.0/demo/tests/test_core.py", "def test():\n    assert True\n"),
                            ("demo-1.0/README.md", "not python")]:
             data = text.encode()
@@ -136,7 +137,8 @@ def test_the_space_streams_a_completion_and_keeps_serving():
     app = load_app("code-gen")
     with serve(app.demo) as client:
         completion = client.predict(task.EXAMPLE, api_name="/predict")
-        assert completion == task.predict(task.EXAMPLE).value.rstrip("\n") and completion.strip()  # gr.Code trims the end
+        # gr.Code trims the completion's last newline
+        assert completion == task.predict(task.EXAMPLE).value.rstrip("\n") and completion.strip()
         with pytest.raises(AppError, match="start of some Python"):
             client.predict("", api_name="/predict")
         assert client.predict("import numpy as np\n\n", 4, 1.0, 0.9, 3, False, api_name="/predict")

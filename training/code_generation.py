@@ -3,16 +3,16 @@
     python -m training.code_generation                       # tokenizer + GPT-2 on data-science Python, ~1 h on 2 CPUs
     python -m training.code_generation --keytoken-weight 1   # the course's keyword-weighted loss
     python -m training.code_generation --smoke               # overfit one batch of training/smoke_data/code
-    python -m training.code_generation --resume              # continue from the last checkpoint (saved every few minutes)
+    python -m training.code_generation --resume              # continue from the last checkpoint (saved every 5 min)
     python -m training.code_generation --rescore --output-dir checkpoints/code_generation
     python -m training.code_generation --preset course       # the course's size on codeparrot-ds (network, GPU)
 
 Data: `shared.data.code` (the .py files of the numpy, pandas, scikit-learn, matplotlib and seaborn sdists,
 cleaned and split by file as CodeParrot's preprocessing does, then reduced to code: docstrings and prose comment
-blocks out, short comments kept; `--keep-prose` trains on whole files as CodeParrot does). The tokenizer is GPT-2's byte-level BPE retrained
-on the training split with `train_new_from_iterator`, as chapter 6 does. Files are joined with the end-of-text
-token and cut into windows of `--context` tokens (run_clm's `group_texts`: nothing is padded or thrown away;
-the course's `return_overflowing_tokens` drops each file's short tail instead).
+blocks out, short comments kept; `--keep-prose` trains on whole files as CodeParrot does). The tokenizer is GPT-2's
+byte-level BPE retrained on the training split with `train_new_from_iterator`, as chapter 6 does. Files are
+joined with the end-of-text token and cut into windows of `--context` tokens (run_clm's `group_texts`: nothing
+is padded or thrown away; the course's `return_overflowing_tokens` drops each file's short tail instead).
 
 The model is `GPT2LMHeadModel` from a config, trained by the course's `accelerate` loop: AdamW, warm-up then
 cosine decay, gradient accumulation, gradient clipping, evaluation by perplexity on the validation split every
@@ -250,7 +250,8 @@ def train(args, model, data, tokenizer, folder: Path):
                                   lr=SMOKE_LR if args.smoke else args.lr, betas=(0.9, 0.95))
     per_epoch = math.ceil(len(train_loader) / args.grad_accum)
     total = SMOKE_STEPS if args.smoke else args.max_steps or math.ceil(args.epochs * per_epoch)
-    scheduler = get_scheduler("constant" if args.smoke else "cosine", optimizer, num_warmup_steps=0 if args.smoke else args.warmup,
+    scheduler = get_scheduler("constant" if args.smoke else "cosine", optimizer,
+                              num_warmup_steps=0 if args.smoke else args.warmup,
                               num_training_steps=total)
     model, optimizer, train_loader, eval_loader = accelerator.prepare(model, optimizer, train_loader, eval_loader)
     history: list[dict] = []
@@ -447,7 +448,8 @@ def main(argv: list[str] | None = None) -> dict:
         common.write_card(folder, "code_generation")
         return common.read_metrics(folder)
     if args.smoke:
-        args.vocab_size, args.n_layer, args.n_embd, args.context, args.batch_size = 400, 2, 64, 32, common.SMOKE_EXAMPLES
+        args.vocab_size, args.n_layer, args.n_embd, args.context = 400, 2, 64, 32
+        args.batch_size = common.SMOKE_EXAMPLES
     torch.manual_seed(args.seed)
     started = time.time()
     corpus = load_corpus(args)

@@ -130,7 +130,8 @@ def strip_prose(text: str) -> str | None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            is_string = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            if is_string and isinstance(first.value.value, str):
                 docstrings.update(range(first.lineno, first.end_lineno + 1))
     out, comments = [], []
 
@@ -217,8 +218,9 @@ def build(cache: Path = CACHE, sdists: list[Path] | None = None, stats: dict | N
         for row in read_sdist(path, package, license):
             reason = keep(row["path"], row["content"])  # the file as shipped: tests, configuration, generated
             if not reason and not prose:  # then what is left of it once reduced to code
-                row["content"] = strip_prose(row["content"]) or ""
-                reason = keep(row["path"], row["content"]) if row["content"].strip() else "not valid Python"
+                reduced = strip_prose(row["content"])
+                reason = "not valid Python" if reduced is None else keep(row["path"], reduced)
+                row["content"] = reduced or ""
             if reason:
                 dropped[reason] = dropped.get(reason, 0) + 1
             else:
@@ -228,7 +230,8 @@ def build(cache: Path = CACHE, sdists: list[Path] | None = None, stats: dict | N
     dropped["duplicate or near duplicate"] = before - len(rows)
     if stats is not None:
         stats.update(dropped=dropped, kept=len(rows), characters=sum(len(r["content"]) for r in rows))
-    info = datasets.DatasetInfo(description=DESCRIPTION.format(seed=SEED), features=FEATURES, license="BSD-3-Clause (per file: license)")
+    info = datasets.DatasetInfo(description=DESCRIPTION.format(seed=SEED), features=FEATURES,
+                                license="BSD-3-Clause (per file: license)")
     return datasets.DatasetDict({name: datasets.Dataset.from_dict({k: [r[k] for r in part] for k in FEATURES},
                                                                   features=FEATURES, info=info)
                                  for name, part in split_by_file(rows).items()})
