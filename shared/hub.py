@@ -309,9 +309,9 @@ def _export(source: Path, snap: Path) -> None:
     if not (source / "adapter_config.json").is_file():
         _link_files(source, snap)
         return
-    from shared.modeling import head_of, load_classifier
+    from shared.modeling import head_of, merged_model
 
-    model, tokenizer = load_classifier(source, head=head_of(source))
+    model, tokenizer = merged_model(source, head=head_of(source))
     model.save_pretrained(snap, safe_serialization=True)
     tokenizer.save_pretrained(snap)
     for name in ("README.md", "metrics.json"):

@@ -24,6 +24,19 @@ def load_app(space: str) -> SimpleNamespace:
     return SimpleNamespace(**runpy.run_path(str(REPO / "spaces" / space / "app.py"), run_name=f"app_{space}"))
 
 
+PRECISION = os.environ.get("NLP_COURSE_PRECISION")  # as the test run was started (unset: the CPU's choice)
+
+
+@pytest.fixture(autouse=True)
+def serving_precision(monkeypatch):
+    """Each test starts with NLP_COURSE_PRECISION as the run was started: a training script run in-process sets it
+    to fp32 for itself (training.common.parse_args), which must not leak into the Spaces tested after it."""
+    if PRECISION is None:
+        monkeypatch.delenv("NLP_COURSE_PRECISION", raising=False)
+    else:
+        monkeypatch.setenv("NLP_COURSE_PRECISION", PRECISION)
+
+
 @contextlib.contextmanager
 def serve(demo):
     """Launch a Blocks in this process on a free port and yield a gradio_client.Client for it."""

@@ -68,7 +68,7 @@ def bm25_tokens(texts: list[str]) -> list[list[str]]:
 class SearchIndex:
     """A corpus with its embeddings (FAISS) and its words (BM25), and the encoder for queries."""
 
-    def __init__(self, corpus, config: dict):
+    def __init__(self, corpus, config: dict, precision: str | None = None):
         import bm25s
         import faiss
 
@@ -79,7 +79,7 @@ class SearchIndex:
         self.corpus.add_faiss_index(column="embeddings", metric_type=faiss.METRIC_INNER_PRODUCT)
         self.bm25 = bm25s.BM25()
         self.bm25.index(bm25_tokens(list(corpus["text"])), show_progress=False)
-        self.encoder = get_encoder(config["encoder"])
+        self.encoder = get_encoder(config["encoder"], precision=precision)
 
     def __len__(self) -> int:
         return len(self.corpus)
@@ -126,7 +126,10 @@ def read_config(where: str) -> dict:
 def open_index(where: str) -> SearchIndex:
     import datasets
 
-    return SearchIndex(datasets.load_from_disk(str(Path(where) / CORPUS_DIR)), read_config(where))
+    from shared import modeling
+
+    return SearchIndex(datasets.load_from_disk(str(Path(where) / CORPUS_DIR)), read_config(where),
+                       precision=modeling.serving_precision(where))
 
 
 def load(model: str | None = None) -> SearchIndex:

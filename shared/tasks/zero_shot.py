@@ -132,7 +132,8 @@ def load(model: str | None = None) -> tuple[dict, object]:
 
     where = hub.resolve(TASK, model)
     config = modeling.cached(("zero-shot-config", where), lambda: read_config(where))
-    return config, get_encoder(config.get("encoder", ENCODER), int(config.get("max_seq_length", MAX_MODEL_TOKENS)))
+    return config, get_encoder(config.get("encoder", ENCODER), int(config.get("max_seq_length", MAX_MODEL_TOKENS)),
+                               precision=modeling.serving_precision(where))
 
 
 # -------------------------------------------------------------------------------------------- scoring

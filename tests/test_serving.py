@@ -1,0 +1,103 @@
+"""Serving precision and the one shared base encoder (shared.modeling)."""
+
+import json
+
+import pytest
+import torch
+
+from shared import embeddings, modeling
+from shared.tasks import ner, sentiment
+
+TEXTS = ["A warm, generous film about friendship.", "Two hours of my life I will never get back.",
+         "Not good, not terrible, just forgettable."]
+
+
+@pytest.fixture
+def precision(monkeypatch):
+    """Set NLP_COURSE_PRECISION for one test, with a fresh model cache before and after."""
+    def set_(value):
+        monkeypatch.setenv(modeling.PRECISION_VARIABLE, value)
+        modeling.clear_cache()
+    yield set_
+    modeling.clear_cache()
+
+
+def test_base_key_names_a_parameter_inside_the_encoder_whatever_wraps_it():
+    key = "encoder.layer.0.attention.self.query.weight"
+    for name in ("bert.encoder.layer.0.attention.self.query.weight",
+                 "base_model.model.bert.encoder.layer.0.attention.self.query.base_layer.weight",
+                 "0.auto_model.encoder.layer.0.attention.self.query.weight", key):
+        assert modeling.base_key(name) == key
+    assert modeling.base_key("classifier.weight") is None
+    assert modeling.base_key("cls.predictions.transform.dense.weight") is None
+
+
+def test_precision_is_forced_by_the_variable_and_a_typo_is_refused(precision):
+    precision("int8")
+    assert modeling.serving_precision() == "int8"
+    precision("half")
+    with pytest.raises(ValueError, match="fp32, bf16, int8"):
+        modeling.serving_precision()
+
+
+def test_auto_precision_skips_what_the_checkpoint_failed(precision, monkeypatch, tmp_path):
+    precision("auto")
+    monkeypatch.setattr(modeling, "preferred_precisions", lambda: ["int8", "bf16", "fp32"])
+    assert modeling.serving_precision(tmp_path) == "int8"  # not checked: the CPU's first choice
+    (tmp_path / "metrics.json").write_text(json.dumps({"serving": {"passed": ["fp32", "bf16"]}}))
+    assert modeling.serving_precision(tmp_path) == "bf16"
+    (tmp_path / "metrics.json").write_text(json.dumps({"serving": {"passed": ["fp32"]}}))
+    assert modeling.serving_precision(tmp_path) == "fp32"
+
+
+def test_preferred_precisions_follow_the_cpu(monkeypatch):
+    monkeypatch.setattr(modeling, "cpu_has_amx", lambda: True)
+    monkeypatch.setattr(modeling, "cpu_has_bf16", lambda: True)
+    assert modeling.preferred_precisions()[0] == "bf16"
+    monkeypatch.setattr(modeling, "cpu_has_amx", lambda: False)
+    monkeypatch.setattr(modeling, "int8_engine", lambda: None)
+    monkeypatch.setattr(modeling, "cpu_has_bf16", lambda: False)
+    assert modeling.preferred_precisions() == ["fp32"]
+
+
+def _word_embeddings(model) -> torch.nn.Parameter:
+    return next(p for name, p in model.named_parameters() if name.endswith("word_embeddings.weight"))
+
+
+@pytest.mark.parametrize("name", ["fp32", "bf16"])
+def test_minilm_tasks_share_one_base_and_answer_as_before(name, precision):
+    precision(name)
+    net, _ = sentiment.load()
+    tagger, _ = ner.load()
+    encoder = embeddings.get_encoder()
+    base = modeling.base_tensors(modeling.hub.MINILM, _word_embeddings(net).dtype)
+    # one copy of the word embeddings for the LoRA classifier, the full fine-tune and the sentence encoder
+    assert _word_embeddings(net) is _word_embeddings(tagger) is _word_embeddings(encoder[0].auto_model)
+    query = dict(net.named_parameters())["base_model.model.bert.encoder.layer.0.attention.self.query.base_layer.weight"]
+    assert query is base["encoder.layer.0.attention.self.query.weight"]  # the LoRA task's whole base is shared
+    own = dict(tagger.named_parameters())["bert.encoder.layer.0.attention.self.query.weight"]
+    assert own is not base["encoder.layer.0.attention.self.query.weight"]  # fine-tuned weights keep their copy
+    shared_answers = [o.value for o in sentiment.predict_batch(TEXTS)]
+
+    modeling.clear_cache()  # the same model without sharing gives the same probabilities
+    real_share = modeling.share_base
+    modeling.share_base = lambda *args: 0
+    try:
+        alone = [o.value for o in sentiment.predict_batch(TEXTS)]
+    finally:
+        modeling.share_base = real_share
+    for a, b in zip(shared_answers, alone):
+        assert a == pytest.approx(b, abs=1e-6)
+
+
+def test_int8_quantizes_the_encoder_layers_and_keeps_clear_answers(precision):
+    clear = ["A warm, generous film about friendship.", "Loud, long and utterly pointless."]
+    precision("fp32")
+    reference = [o.label for o in sentiment.predict_batch(clear)]
+    precision("int8")
+    net, _ = sentiment.load()
+    quantized = [name for name, m in net.named_modules() if type(m).__name__ == "Linear"
+                 and type(m).__module__.startswith("torch.ao.nn.quantized")]
+    assert len(quantized) == 6 * 6 and all(".encoder.layer." in name for name in quantized)  # 6 Linear per layer
+    assert type(net.classifier).__name__ == "Linear"  # the head stays in float
+    assert [o.label for o in sentiment.predict_batch(clear)] == reference
