@@ -8,9 +8,10 @@ For each setup, in a fresh process: load all seven as the Spaces do (`shared.tas
 - the bytes of distinct parameter storage across the seven (what sharing saves, exactly),
 - the process's RSS growth from loading them (psutil; allocator slack included),
 - ms per text for sentiment on 1 text and on a batch of 16, and for NER on 1 text (p50 of repeated calls).
-Setups: merged copies (each adapter merged into its own copy of the base, nothing shared: the old way) and the
-shared base (adapters kept apart, every tensor equal to the base's pointed to one copy), at fp32 and bf16, and
-int8 (adapters merged and quantized per task, embeddings shared). Prints a markdown table with the CPU model.
+Setups: merged copies (each adapter merged into its own copy of the base, nothing shared: the old way), the
+shared base with adapters kept apart (NLP_COURSE_MERGE_ADAPTERS=0: the whole base shared), and merged + shared
+(the Spaces' default: adapters merged, every tensor still equal to the base's pointed to one copy), at fp32 and
+bf16; and int8 (merged and quantized per task, embeddings shared). Prints a markdown table with the CPU model.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SETUPS = {  # name: (NLP_COURSE_PRECISION, merge adapters, share the base)
     "merged copies, fp32": ("fp32", True, False),
-    "shared base, fp32": ("fp32", False, True),
+    "adapters apart, whole base shared, fp32": ("fp32", False, True),
     "merged copies, bf16": ("bf16", True, False),
-    "shared base, bf16": ("bf16", False, True),
+    "adapters apart, whole base shared, bf16": ("bf16", False, True),
+    "merged + shared (default), fp32": ("fp32", True, True),
+    "merged + shared (default), bf16": ("bf16", True, True),
     "merged + int8 per task, embeddings shared": ("int8", True, True),
 }
 TEXT = "The first hour drags, but the last thirty minutes are as tense as anything I've seen this year."
@@ -59,8 +62,8 @@ def measure(precision: str, merge: bool, share: bool, threads: int) -> dict:
         for p in list(model.parameters()) + list(model.buffers()):
             storages[p.untyped_storage().data_ptr()] = p.untyped_storage().nbytes()
         for m in model.modules():  # int8 Linear layers keep their weights in packed params, not parameters
-            if hasattr(m, "_packed_params"):
-                weight, bias = m._packed_params._weight_bias()
+            if isinstance(m, torch.ao.nn.quantized.dynamic.Linear):
+                weight, bias = m.weight(), m.bias()
                 storages[id(m)] = weight.int_repr().numel() + (bias.numel() * 4 if bias is not None else 0)
 
     def p50(call, repeats):
@@ -73,9 +76,9 @@ def measure(precision: str, merge: bool, share: bool, threads: int) -> dict:
         return statistics.median(times) * 1000
 
     return {"params_mb": sum(storages.values()) / 2**20, "rss_mb": (loaded - before) / 2**20,
-            "sentiment_1": p50(lambda: sentiment.predict_batch([TEXT]), 40),
-            "sentiment_16": p50(lambda: sentiment.predict_batch([TEXT] * 16), 10) / 16,
-            "ner_1": p50(lambda: ner.predict(NER_TEXT), 20)}
+            "sentiment_1": p50(lambda: sentiment.predict_batch([TEXT]), 200),
+            "sentiment_16": p50(lambda: sentiment.predict_batch([TEXT] * 16), 30) / 16,
+            "ner_1": p50(lambda: ner.predict(NER_TEXT), 100)}
 
 
 def cpu_model() -> str:

@@ -73,10 +73,11 @@ def test_minilm_tasks_share_one_base_and_answer_as_before(name, precision):
     base = modeling.base_tensors(modeling.hub.MINILM, _word_embeddings(net).dtype)
     # one copy of the word embeddings for the LoRA classifier, the full fine-tune and the sentence encoder
     assert _word_embeddings(net) is _word_embeddings(tagger) is _word_embeddings(encoder[0].auto_model)
-    query = dict(net.named_parameters())["base_model.model.bert.encoder.layer.0.attention.self.query.base_layer.weight"]
-    assert query is base["encoder.layer.0.attention.self.query.weight"]  # the LoRA task's whole base is shared
-    own = dict(tagger.named_parameters())["bert.encoder.layer.0.attention.self.query.weight"]
-    assert own is not base["encoder.layer.0.attention.self.query.weight"]  # fine-tuned weights keep their copy
+    norm = "encoder.layer.0.attention.output.LayerNorm.weight"  # left as it was by the LoRA task
+    assert dict(net.named_parameters())[f"bert.{norm}"] is base[norm]
+    query = "encoder.layer.0.attention.self.query.weight"  # adapted (merged), or fine-tuned: each task's own
+    assert dict(net.named_parameters())[f"bert.{query}"] is not base[query]
+    assert dict(tagger.named_parameters())[f"bert.{query}"] is not base[query]
     shared_answers = [o.value for o in sentiment.predict_batch(TEXTS)]
 
     modeling.clear_cache()  # the same model without sharing gives the same probabilities
@@ -88,6 +89,19 @@ def test_minilm_tasks_share_one_base_and_answer_as_before(name, precision):
         modeling.share_base = real_share
     for a, b in zip(shared_answers, alone):
         assert a == pytest.approx(b, abs=1e-6)
+
+
+def test_adapters_kept_apart_share_the_whole_base_and_answer_alike(precision, monkeypatch):
+    precision("fp32")
+    merged = [o.value for o in sentiment.predict_batch(TEXTS)]
+    monkeypatch.setenv("NLP_COURSE_MERGE_ADAPTERS", "0")
+    modeling.clear_cache()
+    net, _ = sentiment.load()
+    base = modeling.base_tensors(modeling.hub.MINILM, torch.float32)
+    query = "encoder.layer.0.attention.self.query"
+    assert dict(net.named_parameters())[f"base_model.model.bert.{query}.base_layer.weight"] is base[f"{query}.weight"]
+    for a, b in zip(merged, [o.value for o in sentiment.predict_batch(TEXTS)]):
+        assert a == pytest.approx(b, abs=1e-5)
 
 
 def test_int8_quantizes_the_encoder_layers_and_keeps_clear_answers(precision):
