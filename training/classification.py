@@ -229,7 +229,7 @@ def training_arguments(args, n_train: int, *, metric: str = "accuracy"):
         output_dir=str(common.checkpoints_dir(args.output_dir)),
         num_train_epochs=common.SMOKE_STEPS if smoke else args.epochs,  # smoke: one batch per epoch
         learning_rate=common.SMOKE_LR if smoke else args.lr,
-        per_device_train_batch_size=batch,
+        per_device_train_batch_size=common.per_process_batch(batch),
         per_device_eval_batch_size=max(batch, 64),
         warmup_steps=0 if smoke else 0.06,  # a float is a fraction of the steps
         weight_decay=0.0 if smoke else 0.01,
@@ -241,11 +241,8 @@ def training_arguments(args, n_train: int, *, metric: str = "accuracy"):
         metric_for_best_model=metric,
         logging_steps=1 if smoke else max(1, min(50, n_train // batch // 10)),
         logging_first_step=True,
-        seed=args.seed,
         data_seed=args.seed,
-        report_to="none",
-        bf16=dev["bf16"], fp16=dev["fp16"], use_cpu=dev["use_cpu"],
-        dataloader_num_workers=0,
+        **common.trainer_options(args, dev),
         train_sampling_strategy="random" if smoke else "group_by_length",  # less padding: faster on CPU
     )
 

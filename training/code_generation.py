@@ -199,7 +199,7 @@ def keytoken_weighted_loss(inputs, logits, keytoken_ids: list[int], alpha: float
 
 
 def evaluate(model, loader, accelerator, max_batches: int | None = None) -> dict:
-    """Mean loss and perplexity over `loader` (every window weighs the same)."""
+    """Mean loss and perplexity over `loader` (every window weighs the same), over every process's windows."""
     model.eval()
     losses = []
     with torch.no_grad():
@@ -207,9 +207,10 @@ def evaluate(model, loader, accelerator, max_batches: int | None = None) -> dict
             if max_batches and i >= max_batches:
                 break
             with accelerator.autocast():
-                losses.append(model(input_ids=batch["input_ids"], labels=batch["input_ids"]).loss.float().item())
+                loss = model(input_ids=batch["input_ids"], labels=batch["input_ids"]).loss.float()
+            losses.append(accelerator.gather_for_metrics(loss.repeat(len(batch["input_ids"]))))
     model.train()
-    loss = sum(losses) / max(len(losses), 1)
+    loss = torch.cat(losses).mean().item() if losses else 0.0
     return {"loss": loss, "perplexity": math.exp(min(loss, 50))}
 
 
@@ -234,21 +235,20 @@ def save_state(folder: Path, model, optimizer, scheduler, step: int, history: li
 def train(args, model, data, tokenizer, folder: Path):
     from accelerate import Accelerator
     from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
     from transformers import get_scheduler
 
     settings = common.device_settings(cpu_bf16=True)
     precision = common.precision_name(settings)
     accelerator = Accelerator(mixed_precision="no" if precision == "fp32" else precision, cpu=settings["use_cpu"])
-    train_loader = DataLoader(data["train"].with_format("torch"), batch_size=args.batch_size, shuffle=True,
-                              generator=torch.Generator().manual_seed(args.seed))
+    train_loader = DataLoader(data["train"].with_format("torch"), batch_size=common.per_process_batch(args.batch_size),
+                              shuffle=True, generator=torch.Generator().manual_seed(args.seed))
     eval_loader = DataLoader(data["validation"].with_format("torch"), batch_size=args.batch_size)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]  # biases and LayerNorm weights
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=SMOKE_LR if args.smoke else args.lr, betas=(0.9, 0.95))
-    per_epoch = math.ceil(len(train_loader) / args.grad_accum)
+    per_epoch = math.ceil(math.ceil(len(data["train"]) / args.batch_size) / args.grad_accum)  # over all processes
     total = SMOKE_STEPS if args.smoke else args.max_steps or math.ceil(args.epochs * per_epoch)
     scheduler = get_scheduler("constant" if args.smoke else "cosine", optimizer,
                               num_warmup_steps=0 if args.smoke else args.warmup,
@@ -272,21 +272,24 @@ def train(args, model, data, tokenizer, folder: Path):
                 return keytoken_weighted_loss(batch["input_ids"], logits, keys, args.keytoken_weight)
             return model(input_ids=batch["input_ids"], labels=batch["input_ids"]).loss
 
-    if args.smoke:  # the ch8 check: overfit one batch
+    def batch_loss(batch) -> float:  # the mean over processes: the loss of the whole batch
+        return accelerator.reduce(loss_of(batch).detach(), "mean").item()
+
+    if args.smoke:  # the ch8 check: overfit one batch (each process its share of it)
         batch = next(iter(train_loader))
-        before = loss_of(batch).item()
+        before = batch_loss(batch)
         for _ in range(total):
             accelerator.backward(loss_of(batch))
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-        after = loss_of(batch).item()
-        common.check_smoke(before, after, len(batch["input_ids"]), total)
-        return model, [{"loss": before, "step": 0}, {"loss": after, "step": total}]
+        after = batch_loss(batch)
+        common.check_smoke(before, after, args.batch_size, total)
+        return accelerator.unwrap_model(model), [{"loss": before, "step": 0}, {"loss": after, "step": total}]
 
     model.train()
     saved_at = time.time()
-    bar = tqdm(total=total, initial=step, desc="training", unit="step", mininterval=10)
+    bar = common.progress(total=total, initial=step, desc="training", unit="step", mininterval=10)
     epoch = step * args.grad_accum // len(train_loader)
     skip = step * args.grad_accum % len(train_loader)  # batches of this epoch already seen before a resume
     while step < total:
@@ -305,8 +308,8 @@ def train(args, model, data, tokenizer, folder: Path):
             step += 1
             bar.update(1)
             if step % 25 == 0:
-                history.append({"loss": loss.item() * args.grad_accum, "step": step,
-                                "lr": scheduler.get_last_lr()[0]})
+                mean_loss = accelerator.reduce(loss.detach(), "mean").item() * args.grad_accum  # all processes
+                history.append({"loss": mean_loss, "step": step, "lr": scheduler.get_last_lr()[0]})
                 bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
             if step % args.eval_every == 0 or step == total:
                 scores = evaluate(model, eval_loader, accelerator)
@@ -314,7 +317,7 @@ def train(args, model, data, tokenizer, folder: Path):
                                 "epoch": step * args.grad_accum / len(train_loader)})
                 print(f"step {step}: validation loss {scores['loss']:.4f}, perplexity {scores['perplexity']:.2f}",
                       flush=True)
-            if time.time() - saved_at > args.save_minutes * 60 or step == total:
+            if accelerator.is_main_process and (time.time() - saved_at > args.save_minutes * 60 or step == total):
                 save_state(folder, accelerator.unwrap_model(model), optimizer, scheduler, step, history)
                 saved_at = time.time()
             if step >= total:
@@ -452,15 +455,24 @@ def main(argv: list[str] | None = None) -> dict:
         args.batch_size = common.SMOKE_EXAMPLES
     torch.manual_seed(args.seed)
     started = time.time()
-    corpus = load_corpus(args)
+    with common.main_process_first():  # the builder caches the sdists; map may write cache files
+        corpus = load_corpus(args)
     trained = common.checkpoints_dir(folder) / "tokenizer"  # kept for --resume, removed with the checkpoints
     if args.rescore or (args.resume and trained.is_dir()):  # the very tokenizer the model learned
         args.tokenizer = str(folder if args.rescore else trained)
-    tokenizer = train_tokenizer(args, corpus)
-    if not args.rescore:
-        tokenizer.save_pretrained(trained)
-    data = corpus.__class__({side: windows(corpus[side], tokenizer, args.context)
-                             for side in ("train", "validation", "test")})
+
+    def build():
+        tokenizer = train_tokenizer(args, corpus)
+        if not args.rescore:
+            tokenizer.save_pretrained(trained)
+        return tokenizer
+
+    from transformers import AutoTokenizer
+
+    tokenizer = common.built_by_main(build, lambda: AutoTokenizer.from_pretrained(trained))  # one for all processes
+    with common.main_process_first():
+        data = corpus.__class__({side: windows(corpus[side], tokenizer, args.context)
+                                 for side in ("train", "validation", "test")})
     if args.smoke:
         data["train"] = common.smoke_slice(data["train"])
     print({side: len(d) for side, d in data.items()}, "windows of", args.context, "tokens", flush=True)
@@ -471,6 +483,8 @@ def main(argv: list[str] | None = None) -> dict:
         parameters = sum(p.numel() for p in model.parameters())
         print(f"GPT-2 from scratch: {parameters / 1e6:.2f}M parameters", flush=True)
         model, history = train(args, model, data, tokenizer, folder)
+        if not common.is_main_process():  # the rest is the main process's alone
+            return {}
         common.save_model(model, tokenizer, folder, base_model="gpt2 (architecture only, trained from scratch)")
         metrics = {"task": task.TASK, "smoke": args.smoke, "base_model": None, "parameters": parameters,
                    "history": history, "data": {side: len(d) for side, d in data.items()},

@@ -6,12 +6,22 @@
     args = common.parse_args(parser, argv, course=COURSE_PRESET)  # checks folder + network before any work
     transformers.set_seed(args.seed)
     ... the script's own data, preprocessing, model, loop and metric ...
+    if not common.is_main_process():  # under `accelerate launch`: training is shared, the rest is the main's
+        return {}
     common.save_model(model, tokenizer, args.output_dir, base_model=args.model)
     common.finish(args, metrics, card="<task>", log_history=...)  # metrics.json, curve, card, push
 
 Everything a model card shows is in the folder's metrics.json: `write_card` renders
 `training/cards/<task>.md.j2` from it alone, so `--card-only` re-renders a card and `--rescore` (each script
 re-measures its test splits through the Space's code path) rewrites metrics.json and then the card.
+
+Several processes (`accelerate launch --multi_gpu --num_processes N -m training.<task>`, or torchrun): the
+processes join one group in `parse_args` (gloo on a machine without CUDA, NCCL with GPUs); `--batch-size` is the
+global batch, each process takes `per_process_batch` of it, so any number of processes takes the same steps.
+Only the main process prints, draws progress bars and writes files; the others go quiet, build shared caches only
+after the main process (`main_process_first`), and return once the collective work (training, gathered
+evaluation) is done. A script with nothing to split (`add_common_args(..., data_parallel=False)`) runs on the
+main process alone and the others exit at once.
 """
 
 from __future__ import annotations
@@ -23,11 +33,13 @@ import math
 import os
 import shutil
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import torch
 
-from shared import hub
+from shared import hub, modeling
 
 SMOKE_EXAMPLES = 8  # the "one batch" of the course's ch8 overfitting check
 SMOKE_STEPS = 20
@@ -39,9 +51,17 @@ SMOKE_DATA = Path(__file__).resolve().parent / "smoke_data"  # tiny corpora for 
 
 # ---------------------------------------------------------------- arguments
 
+SINGLE_PROCESS_NOTE = ("Under `accelerate launch` with several processes the main process does all the work\n"
+                       "(nothing here is data-parallel) and the others exit at once.")
+
+
 def add_common_args(parser: argparse.ArgumentParser, *, output_dir: str, hub_model_id: str | None = None,
-                    seed: int = 42) -> argparse.ArgumentParser:
-    """The options of every script, trained or not: output folder, seed, smoke run, card, push."""
+                    seed: int = 42, data_parallel: bool = True) -> argparse.ArgumentParser:
+    """The options of every script, trained or not: output folder, seed, smoke run, card, push. `data_parallel`:
+    False for a script with no gradient steps to share (its --help says so; see `join_processes`)."""
+    parser.set_defaults(data_parallel=data_parallel)
+    if not data_parallel:
+        parser.epilog = f"{parser.epilog}\n\n{SINGLE_PROCESS_NOTE}" if parser.epilog else SINGLE_PROCESS_NOTE
     g = parser.add_argument_group("common options")
     g.add_argument("--output-dir", default=output_dir, help="where the checkpoint folder is written")
     g.add_argument("--seed", type=int, default=seed)
@@ -67,7 +87,8 @@ def add_training_args(parser: argparse.ArgumentParser, *, model: str = hub.MINIL
                    help="a Hub dataset id (needs network) or local file instead of the project's own data")
     g.add_argument("--epochs", type=float, default=epochs)
     g.add_argument("--lr", type=float, default=lr, help="peak learning rate (linear decay)")
-    g.add_argument("--batch-size", type=int, default=batch_size)
+    g.add_argument("--batch-size", type=int, default=batch_size,
+                   help="examples per optimizer step, over all processes (see common.per_process_batch)")
     g.add_argument("--max-length", type=int, default=max_length, help="tokens per example after truncation")
     g.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in OUTPUT_DIR/checkpoints (after a kill)")
@@ -100,7 +121,12 @@ def fail(sentence: str):
 
 def check_environment(args) -> None:
     """What a run needs and can check in a second: a writable output folder (or, for --card-only/--rescore,
-    a finished one), and the Hub when the run will download from it or push to it."""
+    a finished one), and the Hub when the run will download from it or push to it. First, `join_processes`; and
+    fp32 for every score the run measures through the Spaces' code, since a card's figures are fp32's (the faster
+    serving precisions are checked against them by training.serving_precision; a run that sets
+    NLP_COURSE_PRECISION itself keeps it)."""
+    join_processes(args)
+    os.environ.setdefault(modeling.PRECISION_VARIABLE, "fp32")
     out = Path(args.output_dir)
     if (args.card_only or args.rescore) and not (out / "metrics.json").is_file():
         fail(f"{out} has no metrics.json: --card-only and --rescore work on a finished training folder; "
@@ -116,7 +142,7 @@ def check_writable(folder: str | os.PathLike) -> None:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
+        probe = folder / f".write-test-{os.getpid()}"  # one per process: several may probe at once
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
@@ -172,6 +198,77 @@ def clear_errors(what: str, hint: str = ""):
         fail(f"{what}: {e}. {hint}".strip())
 
 
+# ---------------------------------------------------------------- several processes (accelerate launch, torchrun)
+
+def processes():
+    """This run's process group, accelerate's PartialState: one process under `python -m`, N under `accelerate
+    launch` or torchrun. Started on the CPU (gloo) when there is no CUDA: `accelerate launch --multi_gpu` on a CPU
+    machine then gives N CPU processes (accelerate 1.15's `--cpu --num_processes N` starts one without MPI)."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+def is_main_process() -> bool:
+    return processes().is_main_process
+
+
+def main_process_first():
+    """`with common.main_process_first():` the main process runs the block first (building and caching data,
+    training a tokenizer), the others run it once it has finished and read what it wrote."""
+    return processes().main_process_first()
+
+
+def join_processes(args) -> None:
+    """Join the process group. On the other processes: stdout, warnings and progress bars off (errors still reach
+    stderr); and exit at once for a script that is not data-parallel, --card-only and --rescore."""
+    if is_main_process():
+        return
+    if args.card_only or args.rescore or not getattr(args, "data_parallel", True):
+        raise SystemExit(0)
+    import datasets
+    import transformers
+
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
+    warnings.simplefilter("ignore")
+    datasets.disable_progress_bars()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def per_process_batch(global_batch: int) -> int:
+    """The batch rule: --batch-size is the global batch, what one optimizer step sees over all processes; each
+    process takes global / processes examples, so 1, 2 or 8 processes take the same steps (and the same learning
+    rate fits). Stops with a sentence when the batch does not split evenly."""
+    n = processes().num_processes
+    if global_batch % n:
+        fail(f"the batch of {global_batch} examples does not split evenly over {n} processes; pass a --batch-size "
+             f"that is a multiple of {n}.")
+    return global_batch // n
+
+
+def process_share(batch):
+    """This process's part of a global batch (a tensor, split along its first axis into near-equal chunks), for a
+    hand-written loop without a DataLoader; with the gradients averaged over processes (DDP), the step is the one
+    a single process takes on the whole batch."""
+    state = processes()
+    return torch.tensor_split(batch, state.num_processes)[state.process_index]
+
+
+def progress(*args, **kwargs):
+    """A tqdm bar on the main process only (the others would draw the same bar again)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(*args, disable=not is_main_process(), **kwargs)
+
+
+def built_by_main(build, load):
+    """`build()` on the main process (it writes what `load()` reads back), then `load()` on the others once it has
+    finished: for a step that writes files or must give every process the same result (a trained tokenizer)."""
+    with main_process_first():
+        return build() if is_main_process() else load()
+
+
 # ---------------------------------------------------------------- device, smoke run, resume
 
 def device_settings(cpu_bf16: bool = False) -> dict:
@@ -186,6 +283,16 @@ def device_settings(cpu_bf16: bool = False) -> dict:
     n = torch.get_num_threads()
     return {"device": f"cpu ({n} thread{'s' * (n > 1)})", "bf16": cpu_bf16 and cpu_has_bf16(), "fp16": False,
             "use_cpu": True}
+
+
+def trainer_options(args, settings: dict) -> dict:
+    """The TrainingArguments every Trainer run here shares: seed, device and precision (`device_settings`), no
+    reports, no data-loader workers, and each process's loss its own mean (average_tokens_across_devices=False:
+    left on, transformers 5 multiplies by the number of processes the loss of every model whose forward takes
+    **kwargs, and most of those, BERT's classifiers among them, ignore the token count it is meant to divide by:
+    under 2 processes the loss doubled)."""
+    return {"seed": args.seed, "report_to": "none", "dataloader_num_workers": 0, "bf16": settings["bf16"],
+            "fp16": settings["fp16"], "use_cpu": settings["use_cpu"], "average_tokens_across_devices": False}
 
 
 def precision_name(settings: dict) -> str:
@@ -348,4 +455,4 @@ def environment() -> dict:
 
     return {"transformers": transformers.__version__, "torch": torch.__version__,
             "device": device_settings()["device"], "hf_hub_offline": hub.is_offline(),
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "processes": processes().num_processes}

@@ -174,8 +174,11 @@ def head_modules(model) -> list[str]:
 
 
 def masked_logits(model, batch):
-    """(logits of the masked positions only, their labels): the decoder runs on 15% of the positions."""
-    decoder = model.get_output_embeddings()
+    """(logits of the masked positions only, their labels): the decoder runs on 15% of the positions. `model` may
+    be wrapped for several processes (DistributedDataParallel): the decoder is looked up in the model inside."""
+    from accelerate.utils import extract_model_from_parallel
+
+    decoder = extract_model_from_parallel(model).get_output_embeddings()
     keep = batch["labels"] != -100
     handle = decoder.register_forward_pre_hook(lambda module, args: (args[0][keep],))
     try:
@@ -314,7 +317,8 @@ def main(argv: list[str] | None = None) -> dict:
     transformers.set_seed(args.seed)
     started = time.time()
     tokenizer = classification.load_tokenizer(args.model)
-    data, held_out = chunked_data(args, tokenizer)
+    with common.main_process_first():  # the builders cache their downloads; map may write cache files
+        data, held_out = chunked_data(args, tokenizer)
     train = data[args.domain]["train"]
     if args.max_chunks:
         train = train.shuffle(seed=args.seed).select(range(min(args.max_chunks, len(train))))
@@ -329,14 +333,14 @@ def main(argv: list[str] | None = None) -> dict:
     before = score(model, tokenizer, held_out) if args.init else None
     dev = classification.settings(args)
     targs = TrainingArguments(
-        output_dir=str(common.checkpoints_dir(args.output_dir)), report_to="none", seed=args.seed,
+        output_dir=str(common.checkpoints_dir(args.output_dir)),
         num_train_epochs=common.SMOKE_STEPS if args.smoke else args.epochs,
         learning_rate=common.SMOKE_LR if args.smoke else args.lr,
-        per_device_train_batch_size=min(args.batch_size, len(train)),
+        per_device_train_batch_size=common.per_process_batch(min(args.batch_size, len(train))),
         lr_scheduler_type="constant" if args.smoke else "linear", warmup_steps=0 if args.smoke else 0.06,
         weight_decay=0.0 if args.smoke else 0.01, logging_steps=1 if args.smoke else 25, logging_first_step=True,
         save_strategy="no" if args.smoke else "steps", save_steps=200, save_total_limit=1,
-        bf16=dev["bf16"], use_cpu=dev["use_cpu"], dataloader_num_workers=0, remove_unused_columns=False)
+        remove_unused_columns=False, **common.trainer_options(args, dev))
     masking = collator(tokenizer, args.masking)
     if args.smoke:  # one batch with its masks drawn once: the same inputs every step, as ch8's check wants
         import datasets
@@ -354,6 +358,8 @@ def main(argv: list[str] | None = None) -> dict:
         common.check_smoke(loss_before, loss_after, len(train), trainer.state.global_step)
     else:
         trainer.train(resume_from_checkpoint=common.resume_checkpoint(args))
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model)
 
     after = score(args.output_dir, tokenizer, held_out)

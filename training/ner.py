@@ -188,20 +188,20 @@ def main(argv: list[str] | None = None) -> dict:
         return common.read_metrics(args.output_dir)
     transformers.set_seed(args.seed)
     started = time.time()
-    data = load_data(args)
-    gold = ner_data.load_gold()
-    print({k: len(v) for k, v in data.items()}, f"gold {len(gold)}", flush=True)
-
     tokenizer = classification.load_tokenizer(args.model)
-    model = classification.build_classifier(args.model, ner.LABELS, method=args.method, lora_r=args.lora_r,
-                                            head="token", token_types=len(ner.CASES) if args.casing else None,
-                                            freeze_embeddings=True)
 
     def encode(split):
         return split.map(ner.tokenize_and_align, batched=True, remove_columns=split.column_names,
                          fn_kwargs={"tokenizer": tokenizer, "max_length": args.max_length, "use_casing": args.casing})
 
-    train, val = encode(data["train"]), encode(data["validation"])
+    with common.main_process_first():  # the builder labels and caches the corpora once; map writes cache files
+        data = load_data(args)
+        train, val = encode(data["train"]), encode(data["validation"])
+    gold = ner_data.load_gold()
+    print({k: len(v) for k, v in data.items()}, f"gold {len(gold)}", flush=True)
+    model = classification.build_classifier(args.model, ner.LABELS, method=args.method, lora_r=args.lora_r,
+                                            head="token", token_types=len(ner.CASES) if args.casing else None,
+                                            freeze_embeddings=True)
     if args.smoke:
         train = val = common.smoke_slice(train)
     collator = DataCollatorForTokenClassification(tokenizer)
@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> dict:
                                    collator=collator)
     trainer = classification.train(args, model, tokenizer, train, val, compute_metrics=compute_metrics, metric="f1",
                                    data_collator=collator)
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model, half=args.method == "full")
 
     test = evaluate(args.output_dir, data, gold)

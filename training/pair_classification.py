@@ -199,11 +199,12 @@ def accelerate_loop(args, model, tokenizer, train_ds, eval_ds, pos_label: int) -
 
     Keeps the weights of the best validation epoch (as the Trainer run does with load_best_model_at_end).
     --smoke: SMOKE_STEPS steps on one batch at a constant SMOKE_LR; SystemExit unless the loss at least halves.
+    Under `accelerate launch` each process takes its share of every --batch-size batch, the logged loss is the
+    mean over processes and evaluation gathers every process's predictions (`gather_for_metrics`).
     Returns an object with .model (unwrapped) and .state.log_history in Trainer's format.
     """
     from accelerate import Accelerator
     from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
     from transformers import DataCollatorWithPadding, get_scheduler
 
     dev = common.device_settings()
@@ -211,7 +212,7 @@ def accelerate_loop(args, model, tokenizer, train_ds, eval_ds, pos_label: int) -
                               "fp16" if dev["fp16"] else "no")
     collator = DataCollatorWithPadding(tokenizer)
     smoke = args.smoke
-    batch_size = min(args.batch_size, len(train_ds)) if smoke else args.batch_size
+    batch_size = common.per_process_batch(min(args.batch_size, len(train_ds)) if smoke else args.batch_size)
     generator = torch.Generator().manual_seed(args.seed)
     train_dl = DataLoader(train_ds, shuffle=not smoke, batch_size=batch_size, collate_fn=collator,
                           generator=generator)
@@ -240,9 +241,9 @@ def accelerate_loop(args, model, tokenizer, train_ds, eval_ds, pos_label: int) -
         for batch in dl:
             with torch.no_grad():
                 out = model(**batch)
-            losses.append(accelerator.gather(out.loss.detach().float().repeat(len(batch["labels"]))))
-            preds.append(accelerator.gather(out.logits.argmax(dim=-1)))
-            refs.append(accelerator.gather(batch["labels"]))
+            losses.append(accelerator.gather_for_metrics(out.loss.detach().float().repeat(len(batch["labels"]))))
+            preds.append(accelerator.gather_for_metrics(out.logits.argmax(dim=-1)))
+            refs.append(accelerator.gather_for_metrics(batch["labels"]))
         model.train()
         p, r = torch.cat(preds).cpu().numpy(), torch.cat(refs).cpu().numpy()
         return float(torch.cat(losses).mean()), scores(p, r, pos_label)
@@ -252,7 +253,7 @@ def accelerate_loop(args, model, tokenizer, train_ds, eval_ds, pos_label: int) -
         return {k: v.detach().clone() for k, v in unwrapped.named_parameters() if v.requires_grad}
 
     before = evaluate_loss_and_metrics(train_dl)[0] if smoke else None
-    progress_bar = tqdm(range(num_training_steps), initial=start_epoch * len(train_dl), desc="training")
+    progress_bar = common.progress(range(num_training_steps), initial=start_epoch * len(train_dl), desc="training")
     log_every = 1 if smoke else max(1, min(50, len(train_dl) // 10))
     step = start_epoch * len(train_dl)
     model.train()
@@ -268,7 +269,7 @@ def accelerate_loop(args, model, tokenizer, train_ds, eval_ds, pos_label: int) -
             optimizer.zero_grad()
             progress_bar.update(1)
             step += 1
-            window.append(float(loss.detach()))
+            window.append(float(accelerator.reduce(loss.detach(), "mean")))  # the whole batch's loss
             if step % log_every == 0 or step == 1:  # mean loss since the last log, as Trainer logs it
                 history.append({"loss": sum(window) / len(window), "step": step, "epoch": step / len(train_dl),
                                 "learning_rate": lr_scheduler.get_last_lr()[0]})
@@ -284,9 +285,10 @@ def accelerate_loop(args, model, tokenizer, train_ds, eval_ds, pos_label: int) -
         if metrics["accuracy"] > best:
             best, best_state = metrics["accuracy"], trainable_state()
         folder = ckpts / f"epoch-{epoch + 1}"
-        accelerator.save_state(str(folder))
-        (folder / "loop.json").write_text(json.dumps({"epoch": epoch + 1, "best": best, "history": history}))
-        torch.save(best_state, folder / "best_trainable.pt")
+        accelerator.save_state(str(folder))  # every process takes part (each saves its random state)
+        if accelerator.is_main_process:
+            (folder / "loop.json").write_text(json.dumps({"epoch": epoch + 1, "best": best, "history": history}))
+            torch.save(best_state, folder / "best_trainable.pt")
     progress_bar.close()
     train_seconds = time.time() - t0
     unwrapped = accelerator.unwrap_model(model)
@@ -374,7 +376,10 @@ def main(argv: list[str] | None = None) -> dict:
     set_seed(args.seed)
     t_start = time.time()
 
-    dd, labels, kind = load_data(args)
+    with common.main_process_first():  # the builder caches its download; map may write cache files
+        dd, labels, kind = load_data(args)
+        tokenizer = classification.load_tokenizer(args.model)
+        tok = tokenize(dd, tokenizer, args.max_length)
     pos = positive_label(labels)
     name = "QNLI-from-SQuAD" if kind == "local" else args.dataset
     print(pairs.summary(dd) if kind == "local" else dd, flush=True)
@@ -382,8 +387,6 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"baselines on test: majority {base['majority']['accuracy']:.4f}, "
           f"overlap>={base['overlap']['threshold']} {base['overlap']['accuracy']:.4f}", flush=True)
 
-    tokenizer = classification.load_tokenizer(args.model)
-    tok = tokenize(dd, tokenizer, args.max_length)
     train_ds, val_ds, test_ds = tok["train"], tok["validation"], tok["test"]
     if args.smoke:
         train_ds = val_ds = common.smoke_slice(train_ds)
@@ -396,10 +399,13 @@ def main(argv: list[str] | None = None) -> dict:
                                       compute_metrics=make_compute_metrics(pos))
         train_seconds = next((h["train_runtime"] for h in reversed(runner.state.log_history)
                               if "train_runtime" in h), time.time() - t_train)
-        test_pred, _ = classification.predict_labels(runner, test_ds)
+        test_pred, _ = classification.predict_labels(runner, test_ds)  # every process takes part
     else:
         runner = accelerate_loop(args, model, tokenizer, train_ds, val_ds, pos)
         train_seconds = runner.train_seconds
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
+    if args.loop == "accelerate":
         test_pred = predict_ids(runner.model, tokenizer, test_ds)
     model = runner.model
     val_best = max((h["eval_accuracy"] for h in runner.state.log_history if "eval_accuracy" in h), default=None)
@@ -417,6 +423,7 @@ def main(argv: list[str] | None = None) -> dict:
         "smoke_losses": list(getattr(runner, "smoke_losses", ())) or None,
         "args": {k: v for k, v in vars(args).items() if k != "compare"}, "env": common.environment(),
         "other_loops": others, "course_reference": COURSE_REFERENCE,
+        "log_history": runner.state.log_history,  # training loss per logged step, validation per epoch
     }
     metrics.update(results=results(metrics), card=card_info(metrics))
     common.finish(args, metrics, card="pair_classification", log_history=runner.state.log_history,

@@ -7,7 +7,9 @@
 Nothing is trained: the "checkpoint" is the corpus with its embeddings, built as chapter 5 builds its issues
 index (`shared.data.python_faq`: load the pages as local files, split, explode, filter, concatenate; then
 `Dataset.map` embeds every row with all-MiniLM-L6-v2, mean-pooled as it was trained). The Space adds the FAISS
-index and the BM25 index at start (timed here: they take milliseconds).
+index and the BM25 index at start (timed here: they take milliseconds). With no gradient steps nothing is
+data-parallel: under `accelerate launch` with several processes the main process does all the work and the others
+exit at once.
 
 Scores: `training/eval_data/python_faq_queries.json`, 50 queries written by hand with their relevant FAQ
 questions before any system ran on them. Recall@5 and MRR@10 for BM25 (stemmed, without stop words: the
@@ -44,7 +46,7 @@ COURSE_REFERENCE = {"corpus": "GitHub issues of huggingface/datasets (comments e
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    common.add_common_args(parser, output_dir="/tmp/ckpt-semantic-search", hub_model_id=None)
+    common.add_common_args(parser, output_dir="/tmp/ckpt-semantic-search", hub_model_id=None, data_parallel=False)
     parser.add_argument("--queries", default=str(QUERIES), help="the judged queries (JSON)")
     parser.add_argument("--batch-size", type=int, default=32)
     return parser

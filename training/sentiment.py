@@ -157,17 +157,18 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.time()
     set_seed(args.seed)
 
-    data = load_data(args)
-    test_splits = [s for s in data if s.startswith("test") or s == "sst2_validation"]
-    if args.smoke:
-        for s in test_splits:
-            data[s] = data[s].select(range(min(SMOKE_TEST_EXAMPLES, len(data[s]))))
-    print({s: len(d) for s, d in data.items()}, flush=True)
+    with common.main_process_first():  # the builder caches its download; map may write cache files
+        data = load_data(args)
+        test_splits = [s for s in data if s.startswith("test") or s == "sst2_validation"]
+        if args.smoke:
+            for s in test_splits:
+                data[s] = data[s].select(range(min(SMOKE_TEST_EXAMPLES, len(data[s]))))
+        print({s: len(d) for s, d in data.items()}, flush=True)
 
-    # preprocessing: the task's own normalize + tokenize, the same function the Space calls
-    tokenizer = classification.load_tokenizer(args.model)
-    encoded = data.map(lambda b: sentiment.preprocess(tokenizer, b, args.max_length), batched=True,
-                       remove_columns=[c for c in data["train"].column_names if c != "label"])
+        # preprocessing: the task's own normalize + tokenize, the same function the Space calls
+        tokenizer = classification.load_tokenizer(args.model)
+        encoded = data.map(lambda b: sentiment.preprocess(tokenizer, b, args.max_length), batched=True,
+                           remove_columns=[c for c in data["train"].column_names if c != "label"])
     train, val = encoded["train"], encoded["validation"]
     if args.lexicon and "lexicon" in encoded:
         import datasets
@@ -180,12 +181,14 @@ def main(argv: list[str] | None = None) -> dict:
     pre = classification.preflight(model, tokenizer, train, num_labels=len(sentiment.LABELS),
                                    max_length=args.max_length)
     trainer = classification.train(args, model, tokenizer, train, val)
+    predictions = {s: classification.predict_labels(trainer, encoded[s])[0] for s in test_splits}  # all processes
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model)
 
     # metric: accuracy + macro-F1 on every test split, next to the majority class and VADER
     majority = int(np.bincount(data["train"]["label"], minlength=2).argmax())
-    test = {s: score_split(s, data[s], classification.predict_labels(trainer, encoded[s])[0], majority)
-            for s in test_splits}
+    test = {s: score_split(s, data[s], predictions[s], majority) for s in test_splits}
 
     metrics = {
         "task": sentiment.TASK, "base_model": args.model, "method": args.method, "smoke": args.smoke,

@@ -92,7 +92,7 @@ def add_args(parser: argparse.ArgumentParser, *, vocab_size: int = 8000, save_st
 
 def build_model(args, texts: list[str]):
     """(model, tokenizer, base model name) for --arch/--model; `texts` train the tokenizer of --model scratch
-    (saved in OUTPUT_DIR/tokenizer, and read back with --resume)."""
+    (saved in OUTPUT_DIR/tokenizer, and read back with --resume and by the other processes)."""
     if args.arch == "lora":
         model_id = hub.SMOLLM2 if args.model == SCRATCH else args.model
         net, tokenizer = causal_lm_lora(model_id, r=args.lora_r)
@@ -104,11 +104,15 @@ def build_model(args, texts: list[str]):
         return (AutoModelForSeq2SeqLM.from_pretrained(path, use_safetensors=True),
                 AutoTokenizer.from_pretrained(path), args.model)
     saved = Path(args.output_dir) / "tokenizer"
-    if args.resume and (saved / "tokenizer.json").is_file():
-        tokenizer = AutoTokenizer.from_pretrained(saved)
-    else:
+
+    def build():
+        if args.resume and (saved / "tokenizer.json").is_file():
+            return AutoTokenizer.from_pretrained(saved)
         tokenizer = train_tokenizer(texts, vocab_size=min(args.vocab_size, 400) if args.smoke else args.vocab_size)
         tokenizer.save_pretrained(saved)
+        return tokenizer
+
+    tokenizer = common.built_by_main(build, lambda: AutoTokenizer.from_pretrained(saved))  # one tokenizer for all
     return small_marian(tokenizer), tokenizer, "marian-from-scratch"
 
 
@@ -121,16 +125,17 @@ def train(args, model, tokenizer, train_set, validation, *, label_smoothing: flo
     dev = classification.settings(args)
     smoke = args.smoke
     targs = Seq2SeqTrainingArguments(
-        output_dir=str(common.checkpoints_dir(args.output_dir)), report_to="none", seed=args.seed,
+        output_dir=str(common.checkpoints_dir(args.output_dir)),
         num_train_epochs=common.SMOKE_STEPS if smoke else args.epochs,
         learning_rate=common.SMOKE_LR if smoke else args.lr,
-        per_device_train_batch_size=min(args.batch_size, len(train_set)), per_device_eval_batch_size=64,
+        per_device_train_batch_size=common.per_process_batch(min(args.batch_size, len(train_set))),
+        per_device_eval_batch_size=64,
         train_sampling_strategy="random" if smoke else "group_by_length",
         lr_scheduler_type="constant" if smoke else "linear", warmup_steps=0 if smoke else 0.04,
         weight_decay=0.0 if smoke else 0.01, label_smoothing_factor=0.0 if smoke else label_smoothing,
         eval_strategy="no" if smoke else "epoch", logging_steps=1 if smoke else 50, logging_first_step=True,
         save_strategy="no" if smoke else "steps", save_steps=args.save_steps, save_total_limit=2,
-        bf16=dev["bf16"], fp16=dev["fp16"], use_cpu=dev["use_cpu"], dataloader_num_workers=0)
+        **common.trainer_options(args, dev))
     trainer = Seq2SeqTrainer(model=model, args=targs, train_dataset=train_set, eval_dataset=validation,
                              data_collator=DataCollatorForSeq2Seq(tokenizer, model), processing_class=tokenizer)
     if smoke:

