@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,8 +20,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def run_app(cwd: str | os.PathLike, *args: str, timeout: float = 120, env: dict[str, str] | None = None):
-    """Start `python app.py ARGS` in `cwd` on a free port; yield (url, lines printed so far, process) once it
-    prints its URL; stop it after."""
+    """Start `python app.py ARGS` in `cwd` on a free port; yield (url, lines, process) once it prints its URL
+    (`lines`: what it printed, stdout and stderr, still growing while it runs); stop it after."""
     port = free_port()
     full_env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
                 "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -38,6 +39,8 @@ def run_app(cwd: str | os.PathLike, *args: str, timeout: float = 120, env: dict[
                 break
         else:
             raise TimeoutError(f"app.py did not start in {timeout}s:\n{''.join(lines)}")
+        # keep reading what it prints (into `lines`): a full pipe would block the app at its next print
+        threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
         yield f"http://127.0.0.1:{port}/", lines, proc
     finally:
         proc.terminate()

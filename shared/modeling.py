@@ -1,8 +1,8 @@
 """The one per-process model cache, and loading a trained encoder for serving (no Gradio here).
 
 `cached(key, loader)` is the cache every task's `load()` goes through: one entry per key, built once even when
-the first requests arrive together (each key has its own lock, so a slow load of one model never blocks
-another model's callers).
+the first requests arrive together; a loaded model is returned at once, and first loads take turns (transformers
+builds a model under process-wide settings).
 
 `load_classifier(where)` accepts what `shared.hub.resolve` returns: a local folder or a Hub id, holding either
 a PEFT LoRA adapter (adapter_config.json, as training/common.py writes) or a plain full model. For an adapter
@@ -48,25 +48,30 @@ def _adapter_config(where: str):
 
 
 _cache: dict = {}
-_locks: dict = {}
-_locks_lock = threading.Lock()
+# One load at a time in a process. transformers sets torch's default dtype and device process-wide while it builds
+# a model (the checkpoint's dtype, the meta device), so two loads in two threads corrupt each other: the suite's
+# warm-up, loading every tab's model at once, got "expected m1 and m2 to have the same dtype" from SmolLM2 and
+# "Tensor on device meta" from fill-mask. Re-entrant: a loader may ask for another cached item (the shared base).
+# A model already loaded is returned without waiting for the lock.
+_building = threading.RLock()
 
 
 def cached(key, loader):
     """`loader()` the first time `key` is asked for, the same object afterwards; concurrent first callers of
-    one key wait for a single load."""
-    with _locks_lock:
-        lock = _locks.setdefault(key, threading.Lock())
-    with lock:
+    one key wait for a single load, and loads of different keys take turns (see `_building`)."""
+    try:
+        return _cache[key]
+    except KeyError:
+        pass
+    with _building:
         if key not in _cache:
             _cache[key] = loader()
         return _cache[key]
 
 
 def clear_cache() -> None:
-    with _locks_lock:
+    with _building:
         _cache.clear()
-        _locks.clear()
 
 
 def loaded() -> list:

@@ -5,6 +5,7 @@ interface texts in each language, and launching with bounded uploads.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -216,6 +217,22 @@ def pop_notice(notice: str) -> None:
 def share_requested(argv: list[str] | None = None) -> bool:
     argv = sys.argv[1:] if argv is None else argv
     return "--share" in argv or os.environ.get("GRADIO_SHARE", "").lower() in {"1", "true", "yes"}
+
+
+@contextlib.contextmanager
+def no_unserved_apps():
+    """Blocks built inside skip the web apps they would never serve. Gradio 6 builds a FastAPI app (83 routes,
+    ~0.1 s of CPU) when a Blocks closes and again in its queue(), then builds the one it serves in launch(): for
+    the suite, two apps per Space, 64 in all, most of its start (benchmarks/suite.py). `launch()` still builds
+    the served app as usual."""
+    from gradio.routes import App
+
+    real = App.create_app
+    App.create_app = staticmethod(lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        App.create_app = real
 
 
 def warm_up(tasks: Iterable[str]) -> threading.Thread:

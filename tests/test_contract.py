@@ -5,14 +5,14 @@ own message (never Gradio's generic `"error": null`) within 2 s, and the next no
 The inputs are chosen by component type: text boxes get blanks, numbers, lists, megabytes of text, emoji and
 nested entities and a lone surrogate; image inputs get non-images, an empty file, a decompression bomb, a
 10,000 px image, CMYK and 16-bit files; audio inputs get NaNs, a non-audio file, MP3, OGG, 8 kHz stereo and an
-hour of silence; every endpoint also gets too few inputs.
+hour of silence; every endpoint also gets too few inputs. The endpoints, their normal inputs and the raw HTTP
+transport are benchmarks/endpoints.py's, which benchmarks/suite.py drives under load too.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-import subprocess
 import time
 import zlib
 from dataclasses import dataclass
@@ -24,11 +24,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 from conftest import load_app, serve
-from gradio.components.api_component import Api
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from benchmarks.endpoints import Http, endpoints, sketchpad_value, takes_text
 from shared import catalog
 
 LIMIT_S = 2.0
@@ -89,66 +89,15 @@ def audio_cases(folder: Path) -> list[Case]:
     sf.write(folder / "hour.flac", np.zeros(3600 * 8_000, dtype=np.int16), 8_000)  # compresses to ~1 MB
     return [Case("float WAV with NaNs", folder / "nan.wav"), Case("not audio", folder / "not-audio.wav"),
             Case("empty file", folder / "empty.wav"), Case("MP3", folder / "clip.mp3", must_fail=False),
-            Case("OGG", folder / "clip.ogg", must_fail=False), Case("8 kHz stereo", folder / "stereo.wav", must_fail=False),
+            Case("OGG", folder / "clip.ogg", must_fail=False),
+            Case("8 kHz stereo", folder / "stereo.wav", must_fail=False),
             Case("an hour of silence", folder / "hour.flac")]
-
-
-def sketchpad_value(image) -> dict:
-    """A gr.Sketchpad value whose composite is `image` (what a client sends)."""
-    return {"background": None, "layers": [], "composite": image}
-
-
-def good_value(component, folder: Path):
-    """A normal input for one component: its example/default value, or a small real file."""
-    if isinstance(component, gr.ImageEditor):  # a digit drawn in black on white
-        Image.fromarray(np.pad(np.full((40, 8), 0, np.uint8), 30, constant_values=255)).save(folder / "drawn.png")
-        return sketchpad_value(folder / "drawn.png")
-    if isinstance(component, gr.Image):
-        Image.fromarray(np.arange(32 * 24, dtype=np.uint8).reshape(24, 32)).save(folder / "good.png")
-        return folder / "good.png"
-    if isinstance(component, gr.Audio):  # speech (espeak-ng, apt), so that speech recognition has words to find
-        if not (folder / "good.wav").is_file():
-            subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(folder / "good.wav"), "A short and happy test."],
-                           check=True)
-        return folder / "good.wav"
-    if takes_text(component):  # its own default (e.g. a sentence with [MASK]) when it has one
-        return getattr(component, "value", None) or "A gorgeous, funny and moving film about football and food."
-    if isinstance(component, (gr.Dropdown, gr.Radio)):
-        return component.choices[0][1]  # (display name, value)
-    return component.value
 
 
 # ----------------------------------------------------------------------------------------- the endpoints
 
-@dataclass
-class Endpoint:
-    space: str
-    api_name: str
-    components: list
-
-    def good(self, folder: Path) -> list:
-        d = catalog.get(self.space)
-        if self.api_name == self.space.replace("-", "_") and d.example and not any(
-                isinstance(a, catalog.File) for a in d.example):
-            return list(d.example) + [good_value(c, folder) for c in self.components[len(d.example):]]
-        values = [good_value(c, folder) for c in self.components]
-        if self.space == "zero-shot":
-            values[1] = "sports, cooking, politics"
-        return values
-
-
-def endpoints(suite) -> list[Endpoint]:
-    found = []
-    for d in catalog.DEMOS:
-        prefix = d.space.replace("-", "_")
-        for fn in suite.demo.fns.values():
-            if fn.api_visibility == "public" and (fn.api_name == prefix or fn.api_name.startswith(prefix + "_")):
-                found.append(Endpoint(d.space, fn.api_name, [c for c in fn.inputs if not isinstance(c, gr.State)]))
-    return found
-
-
 SUITE = load_app("suite")
-ENDPOINTS = endpoints(SUITE)
+ENDPOINTS = endpoints(SUITE.demo)
 
 
 def test_every_catalog_demo_has_an_endpoint_in_the_suite():
@@ -168,47 +117,6 @@ def files(tmp_path_factory):
 
 
 # ------------------------------------------------------------------------------------- two transports
-
-class Http:
-    """Gradio's queue protocol by hand, as a browser's fetch does it: upload files, POST the call, read the events."""
-
-    def __init__(self, url: str):
-        self.url = url.rstrip("/") + "/gradio_api"
-        self.http = httpx.Client(timeout=30)
-
-    def _value(self, value):
-        if isinstance(value, Path):
-            return self._file(value)
-        if isinstance(value, dict):
-            return {k: self._value(v) for k, v in value.items()}
-        return value
-
-    def _file(self, path: Path) -> dict:
-        with open(path, "rb") as f:
-            r = self.http.post(f"{self.url}/upload", files={"files": (path.name, f)})
-        r.raise_for_status()
-        return {"path": r.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
-
-    def call(self, api_name: str, values: list) -> tuple[str, object]:
-        """('complete', data) or ('error', message or None)."""
-        data = [self._value(v) for v in values]
-        body = json.dumps({"data": data}, ensure_ascii=True)  # a lone surrogate travels as \\ud800, as JSON allows
-        r = self.http.post(f"{self.url}/call/{api_name}", content=body, headers={"content-type": "application/json"})
-        if r.status_code != 200:
-            return "error", r.text
-        event_id = r.json()["event_id"]
-        kind, payload = None, None
-        with self.http.stream("GET", f"{self.url}/call/{api_name}/{event_id}") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event: "):
-                    kind = line.removeprefix("event: ")
-                elif line.startswith("data: ") and kind in ("complete", "error"):
-                    payload = json.loads(line.removeprefix("data: "))
-                    break
-        if kind == "error":
-            return "error", payload.get("error") if isinstance(payload, dict) else payload
-        return kind, payload
-
 
 def via_http(client, endpoint, values):
     return Http(client.src).call(endpoint.api_name, values)
@@ -242,13 +150,6 @@ def assert_clear_refusal(kind, message, seconds, case_name, must_fail=True):
     assert isinstance(message, str) and message.strip(), f"{case_name}: Gradio's generic error (no message)"
     assert GENERIC not in message, f"{case_name}: Gradio's generic error"
     assert "Traceback" not in message and len(message) < 500, f"{case_name}: {message[:300]}"
-
-
-def takes_text(component) -> bool:
-    """A text input: a Textbox, a Code box, or an API-only parameter typed str (`gr.api`)."""
-    if isinstance(component, Api):
-        return component.api_info().get("type") == "string"
-    return isinstance(component, (gr.Textbox, gr.Code))
 
 
 def cases_for(component, files) -> list[Case]:

@@ -115,3 +115,33 @@ def test_int8_quantizes_the_encoder_layers_and_keeps_clear_answers(precision):
     assert len(quantized) == 6 * 6 and all(".encoder.layer." in name for name in quantized)  # 6 Linear per layer
     assert type(net.classifier).__name__ == "Linear"  # the head stays in float
     assert [o.label for o in sentiment.predict_batch(clear)] == reference
+
+
+def test_first_loads_take_turns_and_a_loaded_model_never_waits():
+    import threading
+    import time
+
+    modeling.clear_cache()
+    running, most = [0], [0]
+
+    def slow_load():
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        running[0] -= 1
+        return object()
+
+    threads = [threading.Thread(target=modeling.cached, args=(("test-load", i), slow_load)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1 and len(modeling.loaded()) == 4  # transformers' process-wide settings: one build at a time
+    loaded = modeling.cached(("test-load", 0), slow_load)
+    with modeling._building:  # another load in progress elsewhere
+        waiter = threading.Thread(target=lambda: modeling.cached(("test-load", 0), slow_load))
+        waiter.start()
+        waiter.join(timeout=2)
+        assert not waiter.is_alive()
+    assert modeling.cached(("test-load", 0), slow_load) is loaded
+    modeling.clear_cache()

@@ -30,16 +30,17 @@ def name_endpoints(space: str, blocks: gr.Blocks) -> None:
             fn.api_name = prefix if fn.api_name == "predict" else f"{prefix}_{fn.api_name}"
 
 
-apps = {d.space: load_app(d.space) for d in catalog.DEMOS}
+with ui.no_unserved_apps():  # the Spaces' own web apps: never served here (launch() builds the suite's)
+    apps = {d.space: load_app(d.space) for d in catalog.DEMOS}
 
-with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
-    gr.Markdown(ui.t("suite.title"))
-    gr.Markdown(ui.t("suite.intro"))
-    with gr.Tabs(overflow_behavior="wrap"):  # every demo's tab in sight, on as many rows as the width needs
-        for d in catalog.DEMOS:
-            with gr.Tab(ui.t(f"{d.space}.tab"), id=d.space, elem_id=d.space):
-                name_endpoints(d.space, apps[d.space].demo)
-                apps[d.space].demo.render()
+    with gr.Blocks(title="The Hugging Face NLP course, live") as demo:
+        gr.Markdown(ui.t("suite.title"))
+        gr.Markdown(ui.t("suite.intro"))
+        with gr.Tabs(overflow_behavior="wrap"):  # every demo's tab in sight, on as many rows as the width needs
+            for d in catalog.DEMOS:
+                with gr.Tab(ui.t(f"{d.space}.tab"), id=d.space, elem_id=d.space):
+                    name_endpoints(d.space, apps[d.space].demo)
+                    apps[d.space].demo.render()
 
 if __name__ == "__main__":
     ui.launch(demo, warm=[task for d in catalog.DEMOS for task in d.tasks])
