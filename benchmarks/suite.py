@@ -4,8 +4,8 @@
 
 Starts `python spaces/suite/app.py` in a subprocess on 127.0.0.1 (benchmarks.local_space.run_app) and talks to it
 over plain HTTP, as a browser tab does (POST /gradio_api/call/<api_name>, then read its event stream; files
-uploaded first): benchmarks/endpoints.py's transport, with the same normal input per endpoint as the contract test
-(tests/test_contract.py). Sections, in this order:
+uploaded first; each client in one Gradio session, as a tab is): benchmarks/endpoints.py's transport, with the
+same normal input per endpoint as the contract test (tests/test_contract.py). Sections, in this order:
 - start: seconds from process start until it prints its URL, and until GET / returns the page (HTTP 200);
 - warm: one real request on every endpoint of every tab, one client per tab, all tabs at once, sent as soon as
   the page is served: seconds from process start until every tab has answered, per tab; then each endpoint once
@@ -16,8 +16,8 @@ uploaded first): benchmarks/endpoints.py's transport, with the same normal input
   tokenizer on a 1.9 MB upload, each restarted as soon as it ends until the sentiment requests are done;
 - load: 16 clients x 50 requests spread over every endpoint (a seeded shuffle of round-robin order): errors
   (must be 0) and p50/p95 per endpoint;
-- leak: 5,000 mixed requests (4 clients) over the fast endpoints (warm latency under --fast-ms): RSS before,
-  every 10%, and after; growth in %.
+- leak: 5,000 mixed requests (4 clients) over the fast endpoints (warm latency under --fast-ms), each call a new
+  Gradio session (no session named, as bare HTTP calls from a script): RSS before, every 10%, and after; growth.
 Prints a markdown table (CPU model, core count, versions, target vs measured); the full run (no --quick) writes it
 as the `## suite` section of benchmarks/RESULTS.md (speed.py's write_section: the other sections kept).
 --quick is a development run: fewer requests (fair 30, load 16 x 8, leak 300), printed only.
@@ -129,12 +129,14 @@ class Calls:
         return [s for v in self.seconds.values() for s in v]
 
 
-def run_clients(url: str, jobs: list[list[tuple[str, list]]], calls: Calls, on_done=None) -> float:
-    """Each list of `jobs` (api_name, values) sent in order by its own client, all clients at once; wall seconds."""
+def run_clients(url: str, jobs: list[list[tuple[str, list]]], calls: Calls, on_done=None, session: bool = True
+                ) -> float:
+    """Each list of `jobs` (api_name, values) sent in order by its own client, all clients at once; wall seconds.
+    `session`: each client in one Gradio session (a browser tab), or a new session per call (bare HTTP calls)."""
     start = threading.Barrier(len(jobs) + 1)
 
     def work(own):
-        http = Http(url, timeout=TIMEOUT)
+        http = Http(url, timeout=TIMEOUT, session=session)
         start.wait()
         for api_name, values in own:
             calls.timed(http, api_name, values)
@@ -303,7 +305,8 @@ def measure_leak(url: str, pairs: list[tuple[str, list]], requests: int, pid: in
                 samples.append(rss(pid))
 
     before = rss(pid)
-    wall = run_clients(url, deal(pairs, clients, -(-requests // clients), seed=1), calls, on_done)
+    # no session named: each call a new Gradio session, the memory's worst case (a script calling with curl)
+    wall = run_clients(url, deal(pairs, clients, -(-requests // clients), seed=1), calls, on_done, session=False)
     time.sleep(2.0)
     after = rss(pid)
     return {"calls": calls, "before": before, "after": after, "samples": samples, "wall": wall,

@@ -255,6 +255,18 @@ def warm_up(tasks: Iterable[str]) -> threading.Thread:
     return thread
 
 
+# Gradio 6 keeps a SessionState per session, up to 10,000 of them, and each holds a copy of every block's config:
+# 1.7 KiB per block (703 KiB for the suite's 421 blocks), and every API call is a new session. Left at 10,000, the
+# suite grew from 1.7 GB to 11 GB over 5,800 requests. The capacity here keeps them within a memory budget.
+SESSION_MEMORY = int(os.environ.get("NLP_COURSE_SESSION_MEMORY_MB", "128")) * 2**20
+SESSION_BYTES_PER_BLOCK = 1_750
+
+
+def session_capacity(demo: gr.Blocks) -> int:
+    """How many sessions `demo` keeps (the oldest are dropped first): SESSION_MEMORY's worth, at least 100."""
+    return max(100, min(10_000, SESSION_MEMORY // (SESSION_BYTES_PER_BLOCK * max(1, len(demo.blocks)))))
+
+
 def harden(demo: gr.Blocks) -> gr.Blocks:
     """What every served app gets, alone or in the suite: the upload cache cleaned hourly, and a request with too
     few inputs answered with a sentence (Gradio's own message is for developers, hidden from users, and echoes
@@ -279,9 +291,11 @@ def harden(demo: gr.Blocks) -> gr.Blocks:
     return demo
 
 
-def launch_kwargs(**kwargs) -> dict:
-    """The launch() arguments every app gets: translations, the upload cap; the caller's win."""
-    return {"i18n": I18N, "max_file_size": MAX_FILE_SIZE, **kwargs}
+def launch_kwargs(demo: gr.Blocks, **kwargs) -> dict:
+    """The launch() arguments every app gets: translations, the upload cap, sessions within their memory budget
+    (`session_capacity`); the caller's win."""
+    return {"i18n": I18N, "max_file_size": MAX_FILE_SIZE, "state_session_capacity": session_capacity(demo),
+            **kwargs}
 
 
 def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str] = (), **kwargs):
@@ -298,7 +312,7 @@ def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str
     # events (about 7 ms of CPU per event once the history is full). Every 100 events is enough.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
     harden(demo)
-    demo.launch(share=share, prevent_thread_lock=True, **launch_kwargs(**kwargs))
+    demo.launch(share=share, prevent_thread_lock=True, **launch_kwargs(demo, **kwargs))
     if warm:
         warm_up(warm)
     demo.block_thread()

@@ -45,8 +45,8 @@ def serve(demo):
     from shared import ui
 
     port = free_port()
-    ui.harden(demo).launch(**ui.launch_kwargs(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
-                                              quiet=True))
+    ui.harden(demo).launch(**ui.launch_kwargs(demo, prevent_thread_lock=True, server_name="127.0.0.1",
+                                              server_port=port, quiet=True))
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False)
     finally:
