@@ -351,13 +351,14 @@ def report(results: dict, meta: dict) -> str:
         every = load["calls"].all_seconds()
         lines.append(f"| load: {load['clients']} clients × {load['per_client']} requests over every endpoint "
                      f"| 0 errors | {errors} errors of {n + errors}; p50 {ms(pct(every, 50))} ms, p95 "
-                     f"{ms(pct(every, 95))} ms over all; {load['wall']:.0f} s | {verdict(not errors)} |")
+                     f"{ms(pct(every, 95))} ms over all; {load['wall']:.0f} s; RSS after {mib(load['rss'])} "
+                     f"| {verdict(not errors)} |")
     fair = results.get("fair")
     if fair:
         a, b = fair["alone"].seconds["sentiment"], fair["loaded"].seconds["sentiment"]
         lines.append(f"| fair: sentiment p50 / p95, alone → while a chat streams, a 60 s clip transcribes and a "
                      f"tokenizer trains | (reported) | {ms(pct(a, 50))} / {ms(pct(a, 95))} ms → {ms(pct(b, 50))} / "
-                     f"{ms(pct(b, 95))} ms ({fair['loaded'].count()[1]} errors) | — |")
+                     f"{ms(pct(b, 95))} ms ({fair['loaded'].count()[1]} errors); RSS after {mib(fair['rss'])} | — |")
     if w:
         lines += ["", "Every tab warm: seconds from process start until the tab's endpoints had all answered once "
                   "(all tabs at once, one client each), and each endpoint's first and next (alone) answer.", "",
@@ -468,10 +469,14 @@ def main(argv=None) -> str:
         print_errors("warm", warm["again"])
         if "fair" in opts.only:
             results["fair"] = measure_fair(url, jobs, opts.fair_requests)
+            results["fair"]["rss"] = rss(proc.pid)
+            print(f"fair: done; RSS {mib(results['fair']['rss'])}", flush=True)
             print_errors("fair", results["fair"]["loaded"])
             print_errors("fair (long jobs)", results["fair"]["background"])
         if "load" in opts.only:
             results["load"] = measure_load(url, cases, opts.clients, opts.per_client)
+            results["load"]["rss"] = rss(proc.pid)
+            print(f"load: done; RSS {mib(results['load']['rss'])}", flush=True)
             print_errors("load", results["load"]["calls"])
         if "leak" in opts.only:
             fast = [(name, by_name[name][1]) for name, v in warm["again"].seconds.items()
