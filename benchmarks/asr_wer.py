@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import platform
 import re
 import shutil
 import subprocess
@@ -38,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.local_space import run_app  # noqa: E402
 from shared.metrics.speech import wer  # noqa: E402
+from shared.modeling import cpu_model  # noqa: E402
 from shared.tasks.asr import resample  # noqa: E402
 
 HARVARD = """The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.
@@ -65,13 +65,6 @@ RATES = (8_000, 16_000, 44_100)
 POCKETSPHINX = "pocketsphinx==5.1.1"
 CACHE = Path.home() / ".cache" / "nlp-course-live" / "speech"
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def espeak_set(folder: Path, sentences: list[str]) -> list[dict]:

@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.asr_wer import cpu_model  # noqa: E402
+from shared.modeling import cpu_model  # noqa: E402
 
 # accelerate 1.15: --cpu --num_processes N starts one process (several only through MPI, --mpirun_hostfile);
 # --multi_gpu starts N through torchrun, on the CPU when there is no CUDA. The three defaults silence its notice.

@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from shared.modeling import cpu_model  # noqa: E402
+
 SETUPS = {  # name: (NLP_COURSE_PRECISION, merge adapters, share the base)
     "merged copies, fp32": ("fp32", True, False),
     "adapters apart, whole base shared, fp32": ("fp32", False, True),
@@ -79,13 +83,6 @@ def measure(precision: str, merge: bool, share: bool, threads: int) -> dict:
             "sentiment_1": p50(lambda: sentiment.predict_batch([TEXT]), 200),
             "sentiment_16": p50(lambda: sentiment.predict_batch([TEXT] * 16), 30) / 16,
             "ner_1": p50(lambda: ner.predict(NER_TEXT), 100)}
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main(argv=None) -> None:

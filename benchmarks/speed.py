@@ -50,6 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.local_space import run_app  # noqa: E402
+from shared.modeling import cpu_model  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 TIMEOUT = 60.0  # seconds one request may take before the row fails
@@ -773,13 +774,6 @@ def peer_rows(space: str, opts) -> tuple[list[Row], dict[int, str], int]:
 
 
 # ------------------------------------------------------------------------------------------- reporting
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
 
 def versions() -> str:
     names = ["torch", "transformers", "sentence-transformers", "gradio", "gradio_client"]

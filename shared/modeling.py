@@ -83,6 +83,17 @@ HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelFo
          "qa": "AutoModelForQuestionAnswering", "mlm": "AutoModelForMaskedLM"}
 
 
+def cpu_model() -> str:
+    """The CPU's model name, for every benchmark table and serving check (the machine varies from day to day)."""
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX), read at run time: the machine a Space
     or a training run lands on varies."""

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 from shared import hub, modeling
+from shared.modeling import cpu_model
 from training import common
 
 AGREEMENT = 0.99
@@ -245,13 +245,6 @@ def available_precisions() -> list[str]:
     """fp32 first (the reference), then bf16 (emulated where the CPU lacks it: slow, same numbers), int8 where
     torch has kernels for it."""
     return ["fp32", "bf16"] + (["int8"] if modeling.int8_engine() else [])
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def _threads() -> int:
