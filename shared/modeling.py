@@ -83,25 +83,33 @@ HEADS = {"sequence": "AutoModelForSequenceClassification", "token": "AutoModelFo
          "qa": "AutoModelForQuestionAnswering", "mlm": "AutoModelForMaskedLM"}
 
 
+def _cpuinfo() -> str:
+    """/proc/cpuinfo's text ("" where there is none): the model name and flags, read at run time, since the
+    machine a Space or a training run lands on varies."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def cpu_model() -> str:
-    """The CPU's model name, for every benchmark table and serving check (the machine varies from day to day)."""
+    """The CPU's model name, for every benchmark table and serving check."""
     import platform
 
-    cpuinfo = Path("/proc/cpuinfo")
-    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
+    for line in _cpuinfo().splitlines():
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
 
 
 def cpu_has_bf16() -> bool:
-    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX), read at run time: the machine a Space
-    or a training run lands on varies."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX)."""
+    flags = _cpuinfo()
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def cpu_has_amx() -> bool:
+    return "amx_bf16" in _cpuinfo()
 
 
 PRECISION_VARIABLE = "NLP_COURSE_PRECISION"
@@ -114,13 +122,6 @@ def int8_engine() -> str | None:
 
     engines = torch.backends.quantized.supported_engines
     return next((e for e in ("x86", "fbgemm", "qnnpack") if e in engines), None)
-
-
-def cpu_has_amx() -> bool:
-    try:
-        return "amx_bf16" in Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
 
 
 def preferred_precisions() -> list[str]:
