@@ -585,15 +585,21 @@ def timed_loop(call, batches, max_calls: int, max_seconds: float):
 
 
 class HttpAsk:
-    """One visitor over plain HTTP, as a browser tab: POST /gradio_api/call/predict, then read its event stream."""
+    """One visitor over plain HTTP, as a browser tab: POST /gradio_api/call/predict, then read its event stream.
+    Its calls share one Gradio session (a `session_hash`), as a tab's do; `session=False` sends none, as a bare
+    curl call does, and Gradio then makes a new session per call."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, session: bool = True):
+        import uuid
+
         import httpx
 
         self.http = httpx.Client(base_url=url, timeout=TIMEOUT)
+        self.session = {"session_hash": uuid.uuid4().hex[:11]} if session else {}
 
     def __call__(self, args: tuple):
-        event_id = self.http.post("gradio_api/call/predict", json={"data": list(args)}).json()["event_id"]
+        event_id = self.http.post("gradio_api/call/predict", json={"data": list(args), **self.session}).json()[
+            "event_id"]
         with self.http.stream("GET", f"gradio_api/call/predict/{event_id}") as stream:
             body = "".join(stream.iter_text())
         _, _, data = body.partition("event: complete\ndata: ")

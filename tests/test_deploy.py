@@ -46,7 +46,7 @@ def test_stage_model_free_space(tmp_path):
     staged = deploy.stage(REPO / "spaces" / "hello-world", tmp_path / "out")
     assert files(staged) == {"app.py", "README.md", "requirements.txt", *SERVING}  # no data, metrics, deploy
     reqs = [r.split("=")[0].split(">")[0].split("<")[0] for r in (staged / "requirements.txt").read_text().split()]
-    assert set(reqs) == {"gradio", "huggingface_hub", "numpy", "soundfile"}
+    assert set(reqs) == {"gradio", "httptools", "uvloop", "huggingface_hub", "numpy", "soundfile"}
 
 
 def test_stage_sentiment_ships_exactly_what_serving_imports(tmp_path):

@@ -43,3 +43,31 @@ def test_sessions_stay_within_their_memory_budget(monkeypatch):
         for i in range(130):
             assert http.call("predict", [f"visitor {i}", 1])[0] == "complete"
         assert len(hello.demo.state_holder.session_data) <= 100
+
+
+def test_waiting_visitors_see_their_place_in_the_queue():
+    """ui.harden has the queue send places every STATUS_UPDATE_SECONDS rather than on every job: they still show."""
+    import time
+
+    import gradio as gr
+
+    from shared import ui
+
+    def slow(text: str) -> str:
+        time.sleep(1.5)
+        return text
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        box.submit(slow, box, box, api_name="slow")
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 100  # set on import of shared.ui, before any Blocks is made
+    with serve(demo) as client:
+        assert not demo._queue.live_updates and demo._queue.update_intervals == ui.STATUS_UPDATE_SECONDS
+        jobs = [client.submit(f"visitor {i}", api_name="/slow") for i in range(3)]
+        ranks = set()
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline and not ranks - {0}:
+            ranks |= {rank for job in jobs if (rank := job.status().rank) is not None}
+            time.sleep(0.05)
+        assert ranks - {0}, "no visitor was told a place behind another"
+        assert [job.result(timeout=10) for job in jobs] == [f"visitor {i}" for i in range(3)]
