@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.local_space import run_app  # noqa: E402
-from benchmarks.speed import CASES, HttpAsk, concurrent, space_env, versions  # noqa: E402
+from benchmarks.speed import CASES, HELLO_INPUTS, HttpAsk, concurrent, space_env, versions  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
 
 # Stages, as (a piece of a frame's "function (file:line)", stage). A sample goes to the first of SPECIFIC that any
@@ -84,7 +84,7 @@ def read_profile(path: Path) -> collections.Counter:
 
 def profile(space: str, opts) -> dict:
     """Serve `space`, load it with opts.clients HTTP clients while py-spy samples it; the figures."""
-    inputs = CASES[space].inputs if space in CASES else [("Ada", 1), ("Grace", 3)]
+    inputs = CASES[space].inputs if space in CASES else HELLO_INPUTS
     env = {**space_env(space, opts), **dict(kv.split("=", 1) for kv in opts.env)}
     with run_app(REPO / "spaces" / space, env=env, timeout=180) as (url, _, proc), \
             tempfile.TemporaryDirectory() as tmp:

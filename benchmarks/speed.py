@@ -53,6 +53,7 @@ from benchmarks.local_space import run_app  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
+HELLO_INPUTS = [("Ada", 1), ("Grace", 3)]  # the hello-world Space's /predict: Gradio's own floor, no model
 TIMEOUT = 60.0  # seconds one request may take before the row fails
 
 # ------------------------------------------------------------------------------------------------- inputs
@@ -585,27 +586,20 @@ def timed_loop(call, batches, max_calls: int, max_seconds: float):
 
 
 class HttpAsk:
-    """One visitor over plain HTTP, as a browser tab: POST /gradio_api/call/predict, then read its event stream.
-    Its calls share one Gradio session (a `session_hash`), as a tab's do; `session=False` sends none, as a bare
-    curl call does, and Gradio then makes a new session per call."""
+    """One visitor over plain HTTP, as a browser tab: POST /gradio_api/call/predict, then read its event stream
+    (benchmarks.endpoints.Http). Its calls share one Gradio session, as a tab's do; `session=False` sends none,
+    as a bare curl call does, and Gradio then makes a new session per call."""
 
     def __init__(self, url: str, session: bool = True):
-        import uuid
+        from benchmarks.endpoints import Http
 
-        import httpx
-
-        self.http = httpx.Client(base_url=url, timeout=TIMEOUT)
-        self.session = {"session_hash": uuid.uuid4().hex[:11]} if session else {}
+        self.http = Http(url, timeout=TIMEOUT, session=session)
 
     def __call__(self, args: tuple):
-        event_id = self.http.post("gradio_api/call/predict", json={"data": list(args), **self.session}).json()[
-            "event_id"]
-        with self.http.stream("GET", f"gradio_api/call/predict/{event_id}") as stream:
-            body = "".join(stream.iter_text())
-        _, _, data = body.partition("event: complete\ndata: ")
-        if not data:
-            raise RuntimeError(f"no answer over HTTP: {body[:300]!r}")
-        return json.loads(data.splitlines()[0])[0]
+        kind, data = self.http.call("predict", list(args))
+        if kind != "complete":
+            raise RuntimeError(f"no answer over HTTP: {kind} {str(data)[:300]!r}")
+        return data[0]
 
 
 class ClientAsk:
@@ -719,7 +713,7 @@ def space_rows(space: str, inputs: list[tuple], opts, setups, label: str = "Spac
 def floor_row(opts, _measured: list[Row] = []) -> Row:  # noqa: B006  (measured once per run)
     """Gradio's own cost per request on this machine: the hello-world Space (no model), plain HTTP."""
     if not _measured:
-        rows, _ = space_rows("hello-world", [("Ada", 1), ("Grace", 3)], opts, [("plain HTTP", HttpAsk, (1,))],
+        rows, _ = space_rows("hello-world", HELLO_INPUTS, opts, [("plain HTTP", HttpAsk, (1,))],
                              label="floor: hello-world Space (no model)")
         _measured.append(rows[0])
     return _measured[0]
