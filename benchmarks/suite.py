@@ -18,6 +18,7 @@ same normal input per endpoint as the contract test (tests/test_contract.py). Se
   (must be 0) and p50/p95 per endpoint;
 - leak: 5,000 mixed requests (4 clients) over the fast endpoints (warm latency under --fast-ms), each call a new
   Gradio session (no session named, as bare HTTP calls from a script): RSS before, every 10%, and after; growth.
+The RSS is also read after each section: its growth from warm to the end covers the long jobs too.
 Prints a markdown table (CPU model, core count, versions, target vs measured); the full run (no --quick) writes it
 as the `## suite` section of benchmarks/RESULTS.md (speed.py's write_section: the other sections kept).
 --quick is a development run: fewer requests (fair 30, load 16 x 8, leak 300), printed only.
@@ -345,7 +346,15 @@ def report(results: dict, meta: dict) -> str:
         lines.append(f"| no leak: RSS growth over {n + errors:,} mixed requests | ≤ {TARGETS['growth']:g}% "
                      f"| {mib(leak['before'])} → {mib(leak['after'])} ({growth:+.1f}%), {errors} errors "
                      f"| {verdict(growth <= TARGETS['growth'] and not errors)} |")
-    load = results.get("load")
+    fair, load = results.get("fair"), results.get("load")
+    if w and (fair or load or leak):
+        steps = [("warm", w["rss"])] + [(name, results[name]["rss"]) for name in ("fair", "load") if name in results]
+        steps.append(("end", results["end_rss"]))
+        growth = 100 * (results["end_rss"] - w["rss"]) / w["rss"]
+        lines.append("| no growth over the whole run (every section below): RSS " + " → ".join(n for n, _ in steps)
+                     + f" | ≤ {TARGETS['growth']:g}% | " + " → ".join(mib(v) for _, v in steps)
+                     + f" ({growth:+.1f}%; peak {mib(max(v for _, v in steps))}) "
+                     f"| {verdict(growth <= TARGETS['growth'])} |")
     if load:
         n, errors = load["calls"].count()
         every = load["calls"].all_seconds()
@@ -353,7 +362,6 @@ def report(results: dict, meta: dict) -> str:
                      f"| 0 errors | {errors} errors of {n + errors}; p50 {ms(pct(every, 50))} ms, p95 "
                      f"{ms(pct(every, 95))} ms over all; {load['wall']:.0f} s; RSS after {mib(load['rss'])} "
                      f"| {verdict(not errors)} |")
-    fair = results.get("fair")
     if fair:
         a, b = fair["alone"].seconds["sentiment"], fair["loaded"].seconds["sentiment"]
         lines.append(f"| fair: sentiment p50 / p95, alone → while a chat streams, a 60 s clip transcribes and a "
@@ -483,6 +491,8 @@ def main(argv=None) -> str:
                     if v and v[0] * 1000 < opts.fast_ms]
             results["leak"] = measure_leak(url, fast, opts.leak_requests, proc.pid)
             print_errors("leak", results["leak"]["calls"])
+        time.sleep(2.0)
+        results["end_rss"] = rss(proc.pid)
         Path(opts.app_log).write_text("".join(app_log))
     print(f"the suite's own output: {opts.app_log}", flush=True)
     meta["load_end"] = os.getloadavg()[0]

@@ -21,6 +21,27 @@ def test_greedy_loop_gives_what_generate_gives():
     assert ours == [t for t in theirs if t != eos][:len(ours)] and len(ours) > 10
 
 
+def test_the_loop_resumed_in_other_threads_as_gradio_does_decodes_each_step_without_autograd():
+    """Gradio calls next() on a streaming generator from whichever worker thread is free, and torch's inference
+    mode belongs to a thread: each step must enter it itself (else autograd keeps every step's graph)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    net, tokenizer = generation.load()
+    ids = tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    settings = generation.Settings(max_new_tokens=16, temperature=0)
+    alone = list(generation.stream_tokens(net, ids, settings))
+    tokens, hopping, modes = [], generation.stream_tokens(net, ids, settings), []
+    hook = net.register_forward_pre_hook(lambda *_: modes.append(torch.is_inference_mode_enabled()))
+    try:
+        with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(1) as second:
+            for step in range(len(alone) + 1):
+                tokens.append((first if step % 2 else second).submit(next, hopping, None).result())
+    finally:
+        hook.remove()
+    assert tokens[:-1] == alone and tokens[-1] is None and len(alone) > 10
+    assert all(modes) and len(modes) in (len(alone), len(alone) + 1)  # a forward per token (+ the end's), no autograd
+
+
 def test_a_seed_gives_the_same_text_again_and_another_seed_another():
     a, b, c = (generation.predict(PROMPT, 24, 1.0, 0.95, seed).value for seed in (7, 7, 8))
     assert a == b and a != c and a.startswith(PROMPT) and len(a) > len(PROMPT) + 20

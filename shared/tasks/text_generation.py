@@ -94,18 +94,29 @@ def stream_tokens(net, input_ids, settings: Settings, stop_ids=()) -> Iterator[i
     """Token ids, one at a time: a forward pass over the prompt, then one per new token with the key/value cache;
     stops at an end-of-sequence id, at `settings.max_new_tokens`, or when the caller stops iterating."""
     import torch
+    from transformers import DynamicCache
 
     eos = net.generation_config.eos_token_id
     stop = set(stop_ids) | set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
     generator = torch.Generator().manual_seed(settings.seed)
-    with torch.inference_mode():
-        out = net(input_ids=input_ids, use_cache=True)
-        for _ in range(settings.max_new_tokens):
-            token = _next_token(out.logits[0, -1].float(), settings, generator)
-            if token in stop:
-                return
-            yield token
-            out = net(input_ids=torch.tensor([[token]]), cache=out.cache, use_cache=True)
+    cache = DynamicCache()
+
+    # inference mode per step, never across a `yield`: it belongs to the thread, and Gradio resumes a generator in
+    # whichever worker thread is free. Held across yields, every step after a hop ran with autograd on, each one's
+    # graph keeping the last one's keys and values: the suite grew from 1.5 to 13 GB in a minute of chat beside a
+    # 60 s transcription (benchmarks/suite.py's fair section; flat since).
+    @torch.inference_mode()
+    def next_token(ids) -> int:
+        logits = net(input_ids=ids, cache=cache, use_cache=True).logits
+        return _next_token(logits[0, -1].float(), settings, generator)
+
+    ids = input_ids
+    for _ in range(settings.max_new_tokens):
+        token = next_token(ids)
+        if token in stop:
+            return
+        yield token
+        ids = torch.tensor([[token]])
 
 
 def _next_token(logits, settings: Settings, generator) -> int:
