@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import gradio as gr
 
-from shared import catalog
+from shared import catalog, memory
 from shared.hub import CheckpointNotFound, is_offline
 from shared.tasks import InputError, Output, excerpt
 
@@ -323,6 +323,7 @@ def launch(demo: gr.Blocks, argv: list[str] | None = None, *, warm: Iterable[str
         share = False
     harden(demo)
     demo.launch(share=share, prevent_thread_lock=True, **launch_kwargs(demo, **kwargs))
+    memory.release_freed_memory_every()
     if warm:
         warm_up(warm)
     demo.block_thread()

@@ -1,11 +1,12 @@
 """Serving precision and the one shared base encoder (shared.modeling)."""
 
 import json
+import time
 
 import pytest
 import torch
 
-from shared import embeddings, modeling
+from shared import embeddings, memory, modeling
 from shared.tasks import ner, sentiment
 
 TEXTS = ["A warm, generous film about friendship.", "Two hours of my life I will never get back.",
@@ -145,3 +146,46 @@ def test_first_loads_take_turns_and_a_loaded_model_never_waits():
         assert not waiter.is_alive()
     assert modeling.cached(("test-load", 0), slow_load) is loaded
     modeling.clear_cache()
+
+
+FRAGMENTED_HEAP = """
+import ctypes, sys
+from shared import memory
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallopt(-1, 1 << 20)  # M_TRIM_THRESHOLD (1 MiB): keep glibc from trimming on its own
+libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD (1 MiB): the 64 KiB blocks below come from the heap
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
+blocks = [libc.malloc(64 << 10) for _ in range(4000)]  # 250 MiB of heap
+for b in blocks:
+    ctypes.memset(b, 1, 64 << 10)
+for b in blocks[:-1]:
+    libc.free(b)  # all free but the last block, which keeps the heap's top where it is
+before = rss()
+released = memory.release_freed_memory()
+print(before, rss(), released)
+"""
+
+
+def test_freed_memory_goes_back_to_the_system():
+    """Freed blocks below the heap's top stay in the process until malloc_trim hands their pages back; the Space
+    calls it from one thread (memory.release_freed_memory_every, started by ui.launch)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FRAGMENTED_HEAP], capture_output=True, text=True, check=True)
+    before, after, released = out.stdout.split()
+    assert released == "True" and int(before) > 240 and int(after) < int(before) - 200, out.stdout
+    assert memory.release_freed_memory_every(0) is None
+
+
+def test_the_release_thread_calls_it_again_and_again_until_stopped(monkeypatch):
+    calls = []
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: calls.append(1) or True)
+    releaser = memory.release_freed_memory_every(0.01)
+    time.sleep(0.2)
+    releaser.stop()
+    releaser.join(1)
+    assert releaser.daemon and not releaser.is_alive() and len(calls) >= 3
