@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.local_space import run_app  # noqa: E402
 from shared.metrics.speech import wer  # noqa: E402
+from benchmarks.speed import write_section  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
 from shared.tasks.asr import resample  # noqa: E402
 
@@ -156,8 +157,8 @@ def main(argv: list[str] | None = None) -> None:
         transcribe(client, real)
     audio = sum(c["seconds"] for c in clips)
     model = args.model or "Systran/faster-whisper-tiny.en (packaged), int8, beam 5"
-    heading = f"### Speech recognition WER: {Path(args.model).name if args.model else 'faster-whisper-tiny.en'}"
-    lines = [f"{heading} ({datetime.date.today()})", "",
+    name = f"asr: {Path(args.model).name if args.model else 'faster-whisper-tiny.en'}"  # its section of RESULTS.md
+    lines = [f"## {name}", "", f"Speech recognition WER, {datetime.date.today()}, "
              f"`python benchmarks/asr_wer.py{' --quick' if args.quick else ''}` · model: {model} · CPU: {cpu_model()}",
              "", f"espeak-ng set: {len(sentences)} Harvard sentences x {len(VOICES)} voices x {len(SPEEDS)} speeds "
              f"x {len(RATES)} rates = {len(clips)} clips, {audio / 60:.1f} min of audio, transcribed through the Space "
@@ -180,9 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     if args.results:
-        text = RESULTS.read_text() if RESULTS.is_file() else ""
-        text = re.sub(re.escape(heading) + r"\b.*?(?=\n## |\n### |\Z)", "", text, flags=re.S).rstrip() + "\n\n"
-        RESULTS.write_text(text + table)
+        write_section(RESULTS, name, table)
 
 
 if __name__ == "__main__":

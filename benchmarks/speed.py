@@ -12,8 +12,10 @@ For one Space (`--space all`: each model Space of shared/catalog.py that has a c
      call through it returns in under ~55 ms; the HTTP rows are what a visitor waits;
    and, once per run, the floor: the hello-world Space (no model) over plain HTTP, Gradio's own cost;
 2. then, in a fresh process of its own (no Gradio), the same model on the same inputs through
-   - the task's own code (`predict_batch` on batches of 1 and 16 where the task batches, else `predict`);
-   - its `transformers.pipeline()` peer (the case's `peer`), one input per call and in batches of 16.
+   - the task's own code (`predict_batch` on batches of 1 and 16 where the task batches, else `predict`), at the
+     precision the Space serves (shared.modeling: bf16 on a CPU that computes in it);
+   - its `transformers.pipeline()` peer (the case's `peer`), one input per call and in batches of 16, on the same
+     checkpoint loaded in fp32 (NLP_COURSE_PRECISION=fp32): the obvious alternative, as the course runs it.
 Every row gets p50 / p95 of each call, inputs/s, and the serving process's CPU (% of one core) and peak RSS
 (psutil). The Space and the peer run one after the other with the same number of torch threads; the clients
 share the machine's CPUs with the Space, as they would on one small box. The top label of each answer is
@@ -744,10 +746,15 @@ def peer_process(space: str, opts, queue) -> None:
                     [x[0] for x in xs]), b)
         else:
             measure("task alone: `predict`, 1 input per call", lambda xs: [task.predict(*x) for x in xs], 1)
+        from shared import modeling
+
+        modeling.clear_cache()  # the peer: the same checkpoint in fp32, as `pipeline()` loads it
+        os.environ[modeling.PRECISION_VARIABLE] = "fp32"
         peer = case.peer(task)
         labels = dict(enumerate(peer(inputs)))
         for b in case.peer_batches:
-            measure(f"`transformers.pipeline()` peer, {'1 input per call' if b == 1 else f'batches of {b}'}", peer, b)
+            measure(f"`transformers.pipeline()` peer, fp32, {'1 input per call' if b == 1 else f'batches of {b}'}",
+                    peer, b)
     queue.put((rows, labels, torch.get_num_threads()))
 
 
@@ -789,7 +796,24 @@ def table(space: str, rows: list[Row], agree: str, meta: dict) -> str:
              "| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     lines += ["", f"Top label, Space vs pipeline on the same inputs: {agree}. {CASES[space].note}", ""]
+    lines += targets(rows)
     return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> list[str]:
+    """Issue 13's two figures against the fp32 pipeline loop: the busiest plain-HTTP row's throughput (>= 2x),
+    and one visitor's HTTP p50 (<= the pipeline's p50 + 10 ms)."""
+    http = [r for r in rows if r.setup.startswith("Space, plain HTTP") and r.calls]
+    peer = next((r for r in rows if r.setup.startswith("`transformers.pipeline()` peer") and "1 input" in r.setup
+                 and r.calls), None)
+    if not http or peer is None:
+        return []
+    busiest, alone = http[-1], http[0]
+    ratio = (busiest.items / busiest.seconds) / (peer.items / peer.seconds)
+    p50, peer_p50 = 1000 * statistics.median(alone.calls), 1000 * statistics.median(peer.calls)
+    return [f"Against the fp32 pipeline loop: {busiest.setup.removeprefix('Space, plain HTTP, ')} "
+            f"{ratio:.2f}x its answers/s (target 2x: {'met' if ratio >= 2 else 'not met'}); one visitor's HTTP p50 "
+            f"{p50:.0f} ms vs its p50 {peer_p50:.0f} ms + 10 ({'met' if p50 <= peer_p50 + 10 else 'not met'}).", ""]
 
 
 PREAMBLE = """# Speed of the model Spaces
