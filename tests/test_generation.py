@@ -42,6 +42,39 @@ def test_the_loop_resumed_in_other_threads_as_gradio_does_decodes_each_step_with
     assert all(modes) and len(modes) in (len(alone), len(alone) + 1)  # a forward per token (+ the end's), no autograd
 
 
+def test_tokens_are_made_ahead_of_a_slow_reader_and_stop_when_it_leaves():
+    import threading
+    import time
+
+    made = []
+
+    def slow_model():
+        for i in range(1000):
+            made.append(i)
+            time.sleep(0.001)
+            yield i
+
+    batches = generation.ahead(slow_model())
+    first = next(batches)
+    time.sleep(0.05)  # a reader busy sending an update: the model goes on meanwhile
+    second = next(batches)
+    assert first == [0] and len(second) > 5 and second[0] == 1 and second == list(range(1, 1 + len(second)))
+    batches.close()
+    time.sleep(0.05)
+    stopped_at = len(made)
+    time.sleep(0.05)
+    assert len(made) == stopped_at < 1000  # the reader left: the model stops after its next token
+    assert not [t for t in threading.enumerate() if t.name == "decode"]
+
+    def failing():
+        yield 1
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        [item for batch in generation.ahead(failing()) for item in batch]
+    assert [x for b in generation.ahead(iter(range(50))) for x in b] == list(range(50))
+
+
 def test_a_seed_gives_the_same_text_again_and_another_seed_another():
     a, b, c = (generation.predict(PROMPT, 24, 1.0, 0.95, seed).value for seed in (7, 7, 8))
     assert a == b and a != c and a.startswith(PROMPT) and len(a) > len(PROMPT) + 20

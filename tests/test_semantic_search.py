@@ -95,6 +95,7 @@ def test_queries_are_checked_first():
         search.check("copy", 0)
     with pytest.raises(InputError, match="Unknown search method"):
         search.check("copy", 5, "grep")
+    assert search.check(" copy ", 5, "default") == search.check("copy", 5) == ("copy", 5, None)
 
 
 def test_recall_and_reciprocal_rank():

@@ -33,6 +33,7 @@ MAX_MODEL_TOKENS = 256  # the encoder's window; queries are far shorter
 MAX_K = 20
 DEFAULT_K = 5
 METHODS = ("hybrid", "embeddings", "bm25")
+DEFAULT_METHOD = "default"  # the one the index was built and scored for (None says the same)
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al. 2009)
 FUSION_DEPTH = 50  # how deep each ranking is read before fusing
 SNIPPET_CHARS = 300
@@ -49,8 +50,10 @@ def check(query, k=DEFAULT_K, method=None) -> tuple[str, int, str | None]:
         raise InputError(f"The number of results must be a whole number from 1 to {MAX_K}; got {k!r}.") from None
     if not 1 <= k <= MAX_K:
         raise InputError(f"The number of results must be from 1 to {MAX_K}; got {k}.")
+    if method == DEFAULT_METHOD:
+        method = None
     if method is not None and method not in METHODS:
-        raise InputError(f"Unknown search method {method!r}; choose one of {', '.join(METHODS)}.")
+        raise InputError(f"Unknown search method {method!r}; choose one of {DEFAULT_METHOD}, {', '.join(METHODS)}.")
     return query.strip(), k, method
 
 

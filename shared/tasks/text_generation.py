@@ -133,11 +133,53 @@ def _next_token(logits, settings: Settings, generator) -> int:
 
 
 def stream_text(net, tokenizer, input_ids, settings: Settings) -> Iterator[str]:
-    """The decoded continuation after each new token (the whole text so far, as a streaming UI shows it)."""
+    """The decoded continuation as it grows (the whole text so far, as a streaming UI shows it). The tokens are
+    made in a thread of their own, ahead of the reader: while a UI sends one update, the model goes on, and the
+    next update carries every token made meanwhile (the Space's streaming otherwise paused the model at each one)."""
     ids: list[int] = []
-    for token in stream_tokens(net, input_ids, settings):
-        ids.append(token)
+    for tokens in ahead(stream_tokens(net, input_ids, settings)):
+        ids.extend(tokens)
         yield tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def ahead(items: Iterator) -> Iterator[list]:
+    """`items` iterated in a thread of its own; yields lists of what it made since the last one was read. Its
+    error is raised here; it stops after its next item once the reader stops (closes this generator)."""
+    import queue
+    import threading
+
+    made: queue.SimpleQueue = queue.SimpleQueue()
+    reader_gone = threading.Event()
+    end = object()
+
+    def make():
+        try:
+            for item in items:
+                made.put(item)
+                if reader_gone.is_set():
+                    break
+            made.put(end)
+        except Exception as e:  # noqa: BLE001  (handed to the reader)
+            made.put(e)
+
+    threading.Thread(target=make, name="decode", daemon=True).start()
+    try:
+        while True:
+            got = [made.get()]
+            while not made.empty():
+                got.append(made.get())
+            last = got[-1]
+            finished = last is end or isinstance(last, Exception)
+            if finished:
+                got.pop()
+            if got:
+                yield got
+            if isinstance(last, Exception):
+                raise last
+            if finished:
+                return
+    finally:
+        reader_gone.set()
 
 
 def encode_prompt(tokenizer, prompt: str, settings: Settings, window: int | None = None):

@@ -11,9 +11,9 @@ EXAMPLES = ["how do I copy a list?", "my function remembers values from the prev
 HEADERS = ["rank", "score", "question", "answer (start)"]
 
 
-def predict(query: str, k: int = search.DEFAULT_K, method: str = "default"):
+def predict(query: str, k: int = search.DEFAULT_K, method: str = search.DEFAULT_METHOD):
     """The top k FAQ entries as table rows: rank, score, the question linked to its answer, the answer's start."""
-    out = search.predict(query, k, None if method == "default" else method)
+    out = search.predict(query, k, method)
     out.value = [[r["rank"], r["score"], f"[{r['question']}]({r['url']})", r["snippet"]] for r in out.value]
     return out
 
@@ -25,8 +25,8 @@ with gr.Blocks() as demo:
                            info=ui.t("semantic-search.info"), value=EXAMPLES[0], scale=3)
         with gr.Column(scale=1):
             k = gr.Slider(1, search.MAX_K, value=search.DEFAULT_K, step=1, label=ui.t("semantic-search.k"))
-            method = gr.Radio(["default", *search.METHODS], value="default", label=ui.t("semantic-search.method"),
-                              info=ui.t("semantic-search.method_info"))
+            method = gr.Radio([search.DEFAULT_METHOD, *search.METHODS], value=search.DEFAULT_METHOD,
+                              label=ui.t("semantic-search.method"), info=ui.t("semantic-search.method_info"))
     button = gr.Button(ui.t("semantic-search.button"), variant="primary")
     results = gr.Dataframe(headers=HEADERS, datatype=["number", "number", "markdown", "str"], wrap=True,
                            column_widths=["6%", "8%", "36%", "50%"], label=ui.t("semantic-search.results"),
