@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.local_space import run_app  # noqa: E402
-from shared.metrics.speech import wer  # noqa: E402
 from benchmarks.speed import write_section  # noqa: E402
+from shared.metrics.speech import wer  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
 from shared.tasks.asr import resample  # noqa: E402
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import multiprocessing
 import os
@@ -153,17 +154,17 @@ def stream_over_http(url: str, args: list) -> list[tuple[float, str]]:
     return updates
 
 
-def count_tokens(text: str) -> int:
+@functools.cache
+def smollm2_tokenizer():
     from transformers import AutoTokenizer
 
     from shared import hub
 
-    global _tokenizer
-    _tokenizer = _tokenizer or AutoTokenizer.from_pretrained(hub.base_model_path(hub.SMOLLM2))
-    return len(_tokenizer(text, add_special_tokens=False)["input_ids"])
+    return AutoTokenizer.from_pretrained(hub.base_model_path(hub.SMOLLM2))
 
 
-_tokenizer = None
+def count_tokens(text: str) -> int:
+    return len(smollm2_tokenizer()(text, add_special_tokens=False)["input_ids"])
 
 
 def space_rows(new_tokens: int, threads: int) -> dict:
