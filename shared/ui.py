@@ -191,19 +191,24 @@ def endpoint(fn):
     return wrapper
 
 
-def batched_endpoint(predict_batch):
+def batched_endpoint(predict_batch, values: int = 1):
     """Wrap a task's `predict_batch` for a `batch=True` event with outputs (value, notice): requests from
     different visitors share one call, so one bad input must not fail the others. Each gets its value and a
     notice line (the error, or what was cut); a gr.Error only when every input of the call is bad (a lone
-    request)."""
-    def wrapper(inputs: list):
+    request). Gradio passes a batched event one list per input component: one input gives `predict_batch` that
+    list, several give it one tuple per request (e.g. [(question, sentence), ...]). `values` > 1: each value is
+    a tuple for that many output components, placed before the notice."""
+    def wrapper(*columns: list):
+        inputs = columns[0] if len(columns) == 1 else list(zip(*columns))
         outputs = endpoint(predict_batch)(inputs)
         if all(o.error for o in outputs):
             raise gr.Error(outputs[0].error, print_exception=False)
-        values = [o.value for o in outputs]
         notices = [NOTICE_MARK + o.error if o.error else "\n\n".join(NOTICE_MARK + n for n in o.notices)
                    for o in outputs]
-        return values, notices
+        if values == 1:
+            return [o.value for o in outputs], notices
+        rows = [(None,) * values if o.value is None else o.value for o in outputs]
+        return (*(list(column) for column in zip(*rows)), notices)
 
     wrapper.__name__ = predict_batch.__name__  # not functools.wraps: Gradio reads the signature for its inputs
     return wrapper

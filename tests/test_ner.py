@@ -105,10 +105,25 @@ def test_bad_input():
         ner.predict("x " * 20_000)
 
 
+def test_a_batch_tags_as_single_calls_and_a_bad_text_spares_the_others():
+    long = "The committee met again and talked about the weather for a long while. " * 60 + "Then Merkel left Berlin."
+    texts = ["Barack Obama flew to Paris.", "", long, "my sister flew from seattle to tokyo", 42]
+    obama, blank, windows, lower, number = ner.predict_batch(texts)
+    for batched, text in ((obama, texts[0]), (windows, texts[2]), (lower, texts[3])):
+        alone = ner.predict(text)  # padded beside longer texts or not: the same entities, scores and notices
+        assert [(e["word"], e["entity_group"], e["start"]) for e in batched.value["entities"]] == \
+            [(e["word"], e["entity_group"], e["start"]) for e in alone.value["entities"]]
+        assert [e["score"] for e in batched.value["entities"]] == \
+            pytest.approx([e["score"] for e in alone.value["entities"]], abs=2e-3)
+        assert batched.notices == alone.notices
+    assert "windows" in windows.notices[0] and any(e["word"] == "Berlin" for e in windows.value["entities"])
+    assert "empty" in blank.error and "Expected text" in number.error
+
+
 @pytest.mark.parametrize("space_client", ["ner"], indirect=True)
 def test_space_round_trip(space_client):
-    highlighted, table = space_client.predict("Angela Merkel visited Google in London.", api_name="/predict")
+    highlighted, table, notice = space_client.predict("Angela Merkel visited Google in London.", api_name="/predict")
     kinds = {row[0]: row[1] for row in table["data"]}
-    assert kinds.get("Angela Merkel") == "PER" and kinds.get("London") == "LOC"
+    assert kinds.get("Angela Merkel") == "PER" and kinds.get("London") == "LOC" and notice == ""
     assert any(item.get("class_or_confidence") == "PER" or item.get("entity") == "PER"
                for item in (highlighted if isinstance(highlighted, list) else highlighted.get("value", [])))

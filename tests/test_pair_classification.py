@@ -40,13 +40,41 @@ def test_predict_rejects_empty_and_truncates_long_input():
     assert task.predict("Who wrote it?", "Shakespeare wrote it.").notices == []
 
 
+def test_a_batch_answers_as_single_calls_and_a_bad_pair_spares_the_others():
+    from shared.tasks import pair_classification as task
+
+    question = "What year was the University of Warsaw established?"
+    pairs_in = [(question, "The University of Warsaw was established in 1816."), ("", "A sentence."),
+                (question, "The river is crossed by several bridges."), ("Who wrote it? " * 10, "word " * 3_000),
+                "not a pair"]
+    answer, blank, unrelated, long, odd = task.predict_batch(pairs_in)
+    for batched, (first, second) in ((answer, pairs_in[0]), (unrelated, pairs_in[2]), (long, pairs_in[3])):
+        alone = task.predict(first, second)  # padded in a batch or not, the same probabilities and notices
+        assert batched.value == pytest.approx(alone.value, abs=1e-3) and batched.notices == alone.notices
+    assert answer.label == "entailment" and unrelated.label == "not_entailment"
+    assert "empty" in blank.error and blank.value is None
+    assert "(question, sentence)" in odd.error and len(long.notices) == 1
+
+
 @pytest.mark.parametrize("space_client", ["pair-classification"], indirect=True)
 def test_space_round_trip_and_empty_input(space_client):
     from gradio_client.exceptions import AppError
 
-    result = space_client.predict("What is another name for the Blue Mosque?",
-                                  "Sultan Ahmed Mosque is also known as the Blue Mosque.", api_name="/predict")
-    assert result["label"] in pairs.LABELS
+    result, notice = space_client.predict("What is another name for the Blue Mosque?",
+                                          "Sultan Ahmed Mosque is also known as the Blue Mosque.", api_name="/predict")
+    assert result["label"] in pairs.LABELS and notice == ""
     assert {c["label"] for c in result["confidences"]} == set(pairs.LABELS)
+    _, notice = space_client.predict("Who wrote it? " * 10, "word " * 3_000, api_name="/predict")
+    assert "the model read 128" in notice
     with pytest.raises(AppError, match="empty"):
         space_client.predict("", "Some sentence.", api_name="/predict")
+
+
+def test_space_batch_keeps_a_blank_pair_from_failing_the_others():
+    from conftest import load_app
+
+    fns = load_app("pair-classification").demo.fns.values()
+    predict = next(f.fn for f in fns if f.api_name == "predict")  # batched: one list per input, two lists out
+    labels, notices = predict(["", "Who wrote Hamlet?"], ["A sentence.", "Shakespeare wrote Hamlet."])
+    assert labels[0] is None and "empty" in notices[0]
+    assert max(labels[1], key=labels[1].get) == "entailment" and notices[1] == ""

@@ -72,6 +72,22 @@ def test_bad_input():
         qa.predict("Why?", "word " * 5_000)
 
 
+def test_a_batch_answers_as_single_calls_and_a_bad_pair_spares_the_others():
+    from pathlib import Path
+
+    normans = (Path(__file__).parents[1] / "spaces" / "qa" / "normans.txt").read_text()
+    requests = [("When was the Duchy of Normandy founded?", normans), ("", "A context."),
+                ("Where do I live?", "My name is Sylvain and I work at Hugging Face in Brooklyn."), "Why?"]
+    normandy, blank, brooklyn, odd = qa.predict_batch(requests)
+    for batched, (question, context) in ((normandy, requests[0]), (brooklyn, requests[2])):
+        alone = qa.predict(question, context)  # windows of other contexts beside it or not: the same answer
+        assert batched.value["answer"] == alone.value["answer"] and batched.notices == alone.notices
+        assert batched.value["score"] == pytest.approx(alone.value["score"], abs=5e-3)
+    assert "911" in normandy.value["answer"] and "windows" in normandy.notices[0]
+    assert brooklyn.value["answer"] == "Brooklyn" and not brooklyn.notices
+    assert "question" in blank.error and "(question, context)" in odd.error
+
+
 def test_smoke_training_learns_one_batch(tmp_path):
     from training import qa as training_qa
 
@@ -93,13 +109,13 @@ def test_space_answers_from_the_second_window(space_client):
     from pathlib import Path
 
     context = (Path(__file__).parents[1] / "spaces" / "qa" / "normans.txt").read_text()
-    answer, score, highlighted = space_client.predict("When was the Duchy of Normandy founded?", context,
-                                                      api_name="/predict")
-    assert "911" in answer and 0 < score <= 1
+    answer, score, highlighted, notice = space_client.predict("When was the Duchy of Normandy founded?", context,
+                                                              api_name="/predict")
+    assert "911" in answer and 0 < score <= 1 and "windows" in notice
     marked = [item["token"] for item in highlighted if item.get("class_or_confidence") == "answer"]
     assert marked == [answer]
     assert "".join(item["token"] for item in highlighted) == context  # the whole context, answer in place
-    answer, _, _ = space_client.predict("Where do I live?",
+    answer, _, _, notice = space_client.predict("Where do I live?",
                                         "My name is Sylvain and I work at Hugging Face in Brooklyn.",
                                         api_name="/predict")
-    assert answer == "Brooklyn"
+    assert answer == "Brooklyn" and notice == ""

@@ -114,13 +114,32 @@ def test_the_committed_index_beats_bm25_on_the_judged_queries():
     assert default["recall@5"] > scores["bm25"]["recall@5"] and default["mrr@10"] > scores["bm25"]["mrr@10"]
 
 
+def test_a_batch_embeds_its_queries_together_and_answers_as_single_calls(fixture_index, monkeypatch):
+    requests = [("send an email from code", 3, None), ("", 3, None), ("copy a file", 6, "hybrid"),
+                ("delete a file", 2, "bm25"), ("copy", 99, None), "a bare query"]
+    index = search.load(fixture_index)
+    calls = []
+    real = index.embed_all
+    monkeypatch.setattr(index, "embed_all", lambda queries: calls.append(list(queries)) or real(queries))
+    mail, blank, copy, delete, too_many, bare = search.predict_batch(requests, model=fixture_index)
+    assert calls == [["send an email from code", "copy a file"]]  # one forward pass; BM25 needs none
+    for batched, request in ((mail, requests[0]), (copy, requests[2]), (delete, requests[3])):
+        alone = search.predict(*request, model=fixture_index)
+        assert [r["question"] for r in batched.value] == [r["question"] for r in alone.value]
+        assert [r["score"] for r in batched.value] == pytest.approx([r["score"] for r in alone.value], abs=1e-4)
+    assert "type a question" in blank.error and "from 1 to 20" in too_many.error and "request" in bare.error
+
+
 def test_the_space_answers_and_keeps_serving():
     app = load_app("semantic-search")
     with serve(app.demo) as client:
-        table = client.predict("how do I duplicate a list or a dict?", api_name="/predict")
-        assert table["headers"] == app.HEADERS and len(table["data"]) == search.DEFAULT_K
+        table, notice = client.predict("how do I duplicate a list or a dict?", api_name="/predict")
+        assert table["headers"] == app.HEADERS and len(table["data"]) == search.DEFAULT_K and notice == ""
         assert "copy an object" in table["data"][0][2] and "docs.python.org" in table["data"][0][2]
         with pytest.raises(AppError, match="type a question"):
             client.predict("   ", api_name="/predict")
-        table = client.predict("delete a file", 3, "bm25", api_name="/predict")
+        table, notice = client.predict("delete a file", 3, "bm25", api_name="/predict")
         assert len(table["data"]) == 3 and "delete a file" in table["data"][0][2].lower()
+        table, notice = client.predict("zzz qqq", 3, "bm25", api_name="/predict")
+        assert table["data"] in ([], [[]]) or not any(table["data"][0]), table
+        assert "shares a word" in notice

@@ -229,7 +229,7 @@ def unigram_perplexity(train_chunks, masked: dict, vocab_size: int) -> float:
 
 def top_k(model, tokenizer, text: str = PROBE, k: int = 5) -> dict:
     model.eval()
-    found = fill_mask.top_tokens(model, tokenizer, tokenizer(text, return_tensors="pt"), k)
+    found = fill_mask.top_tokens(model, tokenizer, tokenizer(text, return_tensors="pt"), k)[0]
     return {token: round(p, 4) for token, p in found.items()}
 
 

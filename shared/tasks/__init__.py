@@ -76,8 +76,10 @@ def check_text(value: Any, what: str = "text", *, max_chars: int = MAX_INPUT_CHA
     return value
 
 
-def check_batch(values: Any, check) -> list[tuple[Any, str | None]]:
-    """Each element of a batch through `check`: [(clean value or None, error sentence or None), ...]."""
+def check_batch(values: Any, check, unpack: str | None = None) -> list[tuple[Any, str | None]]:
+    """Each element of a batch through `check`: [(clean value or None, error sentence or None), ...].
+    `unpack`: each element is a tuple of `check`'s arguments, named in the message when it is not one (e.g.
+    "(question, sentence)")."""
     if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
         raise InputError("predict_batch() takes a list of inputs; use predict() for a single one.")
     if not values:
@@ -85,7 +87,15 @@ def check_batch(values: Any, check) -> list[tuple[Any, str | None]]:
     out = []
     for value in values:
         try:
-            out.append((check(value), None))
+            if unpack is None:
+                out.append((check(value), None))
+                continue
+            try:
+                if not isinstance(value, (tuple, list)):
+                    raise TypeError
+                out.append((check(*value), None))
+            except TypeError:  # not a tuple, or not as many fields as `check` takes
+                raise InputError(f"Expected a {unpack} request; got {excerpt(value, 30)}.") from None
         except InputError as e:
             out.append((None, str(e)))
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from shared import hub
-from shared.tasks import InputError, Output, check_text
+from shared.tasks import InputError, Output, check_batch, check_text
 
 TASK = "fill_mask"
 VARIANTS = {"adapted": "fill_mask", "general": "fill_mask_general"}  # choice -> checkpoint (shared.hub task)
@@ -37,35 +37,69 @@ def check(text) -> str:
     return text
 
 
+def check_variant(variant) -> str:
+    if variant not in VARIANTS:
+        raise InputError(f"Choose the model: {' or '.join(VARIANTS)} (got {variant!r}).")
+    return variant
+
+
 def load(variant: str = "adapted", model: str | None = None):
     """(model, tokenizer) of `variant` ("adapted" or "general"), or of `model` (a folder or Hub id); loaded once
     per process by shared.modeling."""
     from shared import modeling
 
-    if variant not in VARIANTS:
-        raise InputError(f"Choose the model: {' or '.join(VARIANTS)} (got {variant!r}).")
-    return modeling.load_classifier(hub.resolve(VARIANTS[variant], model), head="mlm")
+    return modeling.load_classifier(hub.resolve(VARIANTS[check_variant(variant)], model), head="mlm")
 
 
 def predict(text: str, variant: str = "adapted", model: str | None = None, top_k: int = TOP_K) -> Output:
     """{token: probability} of the `top_k` likeliest tokens at [MASK], best first (the pipeline's `token_str`
     and `score`)."""
-    text = check(text)
-    net, tokenizer = load(variant, model)
-    enc = tokenizer(text, return_tensors="pt")
-    if enc["input_ids"].shape[1] > MAX_MODEL_TOKENS:
-        raise InputError(f"That text is {enc['input_ids'].shape[1]:,} tokens long; the model reads at most "
-                         f"{MAX_MODEL_TOKENS}. Keep the sentence around the {MASK}.")
-    return Output(top_tokens(net, tokenizer, enc, top_k))
+    out = _fill([(check(text), check_variant(variant))], model, top_k)[0]
+    if out.error:
+        raise InputError(out.error)
+    return out
 
 
-def top_tokens(net, tokenizer, enc, k: int = TOP_K) -> dict:
-    """{token: probability} of the `k` likeliest tokens at the [MASK] of the encoded text `enc`, best first
-    (shared by predict and the training script's probe)."""
+def predict_batch(requests: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of (text, variant) requests, each variant's texts in one forward pass (the Space's
+    batched event); a bad request gets an Output with `error` and does not fail the others."""
+    checked = check_batch(requests, lambda text, variant="adapted": (check(text), check_variant(variant)),
+                          unpack="(text, variant)")
+    good = [r for r, err in checked if err is None]
+    values = iter(_fill(good, model) if good else [])
+    return [Output(error=err) if err else next(values) for _, err in checked]
+
+
+def _fill(requests: list[tuple[str, str]], model: str | None, top_k: int = TOP_K) -> list[Output]:
+    """One Output per (text, variant): the top tokens, or `error` for a text longer than the model's window."""
+    out = [Output() for _ in requests]
+    for variant in dict.fromkeys(v for _, v in requests):
+        net, tokenizer = load(variant, model)
+        rows = [i for i, (_, v) in enumerate(requests) if v == variant]
+        encoded = tokenizer([requests[i][0] for i in rows])["input_ids"]
+        fits = []
+        for i, ids in zip(rows, encoded):
+            if len(ids) > MAX_MODEL_TOKENS:
+                out[i].error = (f"That text is {len(ids):,} tokens long; the model reads at most "
+                                f"{MAX_MODEL_TOKENS}. Keep the sentence around the {MASK}.")
+            else:
+                fits.append((i, ids))
+        if fits:
+            enc = tokenizer.pad({"input_ids": [ids for _, ids in fits]}, return_tensors="pt")
+            for (i, _), top in zip(fits, top_tokens(net, tokenizer, enc, top_k)):
+                out[i].value = top
+    return out
+
+
+def top_tokens(net, tokenizer, enc, k: int = TOP_K) -> list[dict]:
+    """For each row of the encoded texts `enc`: {token: probability} of the `k` likeliest tokens at its [MASK],
+    best first (shared by predict and the training script's probe)."""
     import torch
 
-    at = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0]
+    at = (enc["input_ids"] == tokenizer.mask_token_id).int().argmax(-1)
     with torch.inference_mode():
-        probs = net(**enc).logits[0, at].float().softmax(-1)
+        logits = net(**enc).logits
+    probs = logits[torch.arange(len(at)), at].float().softmax(-1)
     top = probs.topk(k)
-    return {tokenizer.decode([int(i)]): float(p) for p, i in zip(top.values, top.indices)}
+    return [{tokenizer.decode([int(i)]): float(p) for p, i in zip(values, indices)}
+            for values, indices in zip(top.values, top.indices)]

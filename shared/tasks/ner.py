@@ -14,7 +14,7 @@ The module follows the task contract of `shared.tasks`.
 from __future__ import annotations
 
 from shared import hub
-from shared.tasks import Output, check_text
+from shared.tasks import Output, check_batch, check_text
 
 TASK = "ner"
 TYPES = ["PER", "ORG", "LOC", "MISC"]
@@ -23,6 +23,7 @@ CASES = ["lower", "Capitalized", "UPPER"]
 MAX_INPUT_CHARS = 20_000  # about 8 windows of text
 MAX_MODEL_TOKENS = 256  # one window; longer text is read in overlapping windows
 STRIDE = 64  # word pieces shared by two consecutive windows
+BATCH_WINDOWS = 32  # windows per forward pass
 
 
 # ------------------------------------------------------------------------------------- training side
@@ -89,30 +90,33 @@ def word_cases(text: str, word_ids: list[int | None], offsets) -> list[int]:
     return [0 if w is None else casing(text[spans[w][0]:spans[w][1]]) for w in word_ids]
 
 
-def _token_scores(net, tokenizer, text: str):
-    """{(start, end): (probabilities, word index)} for every word piece of `text`, each from the window where
-    it sits farthest from an edge."""
+def _token_scores(net, tokenizer, texts: list[str]) -> list[tuple[dict, int]]:
+    """For each text, ({(start, end): (probabilities, word index)} for every word piece, each from the window
+    where it sits farthest from an edge; its number of windows). The windows of all the texts share forward
+    passes (a batch of visitors)."""
     import torch
 
-    enc = tokenizer(text, truncation=True, max_length=MAX_MODEL_TOKENS, stride=STRIDE,
+    enc = tokenizer(texts, truncation=True, max_length=MAX_MODEL_TOKENS, stride=STRIDE,
                     return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt")
-    offsets = enc.pop("offset_mapping")
-    enc.pop("overflow_to_sample_mapping", None)
+    offsets = enc.pop("offset_mapping").tolist()
+    owners = enc.pop("overflow_to_sample_mapping").tolist()
     words = [enc.word_ids(w) for w in range(len(offsets))]
     if getattr(net.config, "casing_feature", False):
-        enc["token_type_ids"] = torch.tensor([word_cases(text, window, offs)
-                                              for window, offs in zip(words, offsets.tolist())])
+        enc["token_type_ids"] = torch.tensor([word_cases(texts[owner], window, offs)
+                                              for owner, window, offs in zip(owners, words, offsets)])
     with torch.inference_mode():
-        probs = net(**enc).logits.float().softmax(-1)
-    best: dict[tuple[int, int], tuple[float, object, int]] = {}
-    for row, (window, offs) in enumerate(zip(words, offsets.tolist())):
+        probs = torch.cat([net(**{k: v[i:i + BATCH_WINDOWS] for k, v in enc.items()}).logits.float().softmax(-1)
+                           for i in range(0, len(offsets), BATCH_WINDOWS)])
+    best: list[dict[tuple[int, int], tuple[float, object, int]]] = [{} for _ in texts]
+    for row, (owner, window, offs) in enumerate(zip(owners, words, offsets)):
         positions = [i for i, w in enumerate(window) if w is not None]
         for rank, i in enumerate(positions):
             margin = min(rank, len(positions) - 1 - rank)
             key = tuple(offs[i])
-            if key not in best or margin > best[key][0]:
-                best[key] = (margin, probs[row, i], window[i])
-    return {key: (p, w) for key, (_, p, w) in sorted(best.items())}, len(offsets)
+            if key not in best[owner] or margin > best[owner][key][0]:
+                best[owner][key] = (margin, probs[row, i], window[i])
+    return [({key: (p, w) for key, (_, p, w) in sorted(pieces.items())}, owners.count(n))
+            for n, pieces in enumerate(best)]
 
 
 def tag_words(token_lists: list[list[str]], model: str | None = None, batch_size: int = 32) -> list[list[str]]:
@@ -147,10 +151,26 @@ def predict(text: str, model: str | None = None) -> Output:
     """{"text", "entities": [{"entity_group", "score", "word", "start", "end"}]}: whole words, B-/I- runs of one
     type merged, score = mean probability of the entity's pieces (the pipeline's "simple" aggregation, with a
     word's label taken from its first piece)."""
-    text = check(text)
+    return _tag([check(text)], model)[0]
+
+
+def predict_batch(texts: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of texts, their windows tagged in shared forward passes (the Space's batched event);
+    a bad text gets an Output with `error` and does not fail the others."""
+    checked = check_batch(texts, check)
+    good = [t for t, err in checked if err is None]
+    values = iter(_tag(good, model) if good else [])
+    return [Output(error=err) if err else next(values) for _, err in checked]
+
+
+def _tag(texts: list[str], model: str | None) -> list[Output]:
     net, tokenizer = load(model)
     id2label = {int(k): v for k, v in net.config.id2label.items()}
-    scores, n_windows = _token_scores(net, tokenizer, text)
+    return [_entities(text, scores, n_windows, id2label)
+            for text, (scores, n_windows) in zip(texts, _token_scores(net, tokenizer, texts))]
+
+
+def _entities(text: str, scores: dict, n_windows: int, id2label: dict) -> Output:
     words: list[dict] = []  # one per word: label of its first piece, span, the probabilities of its pieces
     for (start, end), (p, word) in scores.items():
         if words and words[-1]["word"] == word:

@@ -9,7 +9,7 @@ ValueError with a sentence a user understands.
 from __future__ import annotations
 
 from shared import hub
-from shared.tasks import Output, check_text
+from shared.tasks import Output, check_batch, check_text
 
 TASK = "pair_classification"
 LABELS = ("not_entailment", "entailment")  # QNLI's names: id 1 = the sentence holds the answer
@@ -18,6 +18,7 @@ SECOND = "sentence"
 MAX_INPUT_CHARS = 20_000  # per text: a question or a sentence, never a book
 MAX_MODEL_TOKENS = 128  # tokens the model reads per pair ([CLS] question [SEP] sentence [SEP])
 TRUNCATION = "longest_first"  # cut the longer text first; never fails when the question alone is too long
+BATCH_SIZE = 32  # pairs per forward pass
 
 
 def encode(tokenizer, first, second, max_length: int = MAX_MODEL_TOKENS):
@@ -50,18 +51,34 @@ def load(model: str | None = None):
 
 def predict(first: str, second: str, model: str | None = None) -> Output:
     """{label: probability} for a (question, sentence) pair; a notice says when the pair was cut to fit."""
+    return _classify([check(first, second)], model)[0]
+
+
+def predict_batch(pairs: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of (question, sentence) pairs in shared forward passes (the Space's batched event);
+    a bad pair gets an Output with `error` and does not fail the others."""
+    checked = check_batch(pairs, check, unpack="(question, sentence)")
+    good = [p for p, err in checked if err is None]
+    values = iter(_classify(good, model) if good else [])
+    return [Output(error=err) if err else next(values) for _, err in checked]
+
+
+def _classify(pairs: list[tuple[str, str]], model: str | None) -> list[Output]:
     import torch
 
-    first, second = check(first, second)
     net, tokenizer = load(model)
-    out = Output()
-    full = len(tokenizer(first, second, truncation=False, verbose=False)["input_ids"])
-    if full > MAX_MODEL_TOKENS:
-        out.notices.append(f"The question and sentence are {full:,} tokens together; the model read "
-                           f"{MAX_MODEL_TOKENS} (the longer text was cut first).")
-    inputs = {k: torch.tensor([v]) for k, v in encode(tokenizer, first, second).items()}
-    with torch.inference_mode():
-        probs = torch.softmax(net(**inputs).logits[0].float(), dim=-1).tolist()
     id2label = getattr(net.config, "id2label", None) or dict(enumerate(LABELS))
-    out.value = {str(id2label[i]): float(p) for i, p in enumerate(probs)}
+    out: list[Output] = []
+    for start in range(0, len(pairs), BATCH_SIZE):
+        firsts, seconds = zip(*pairs[start:start + BATCH_SIZE])
+        full = tokenizer(list(firsts), list(seconds), truncation=False, verbose=False)["input_ids"]
+        inputs = tokenizer.pad(encode(tokenizer, list(firsts), list(seconds)), return_tensors="pt")
+        with torch.inference_mode():
+            probs = torch.softmax(net(**inputs).logits.float(), dim=-1).tolist()
+        for ids, row in zip(full, probs):
+            result = Output({str(id2label[i]): float(p) for i, p in enumerate(row)})
+            if len(ids) > MAX_MODEL_TOKENS:
+                result.notices.append(f"The question and sentence are {len(ids):,} tokens together; the model "
+                                      f"read {MAX_MODEL_TOKENS} (the longer text was cut first).")
+            out.append(result)
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from shared import hub
-from shared.tasks import Output, check_text
+from shared.tasks import Output, check_batch, check_text
 
 TASK = "qa"
 MAX_INPUT_CHARS = 20_000  # the context; about 12 windows
@@ -20,6 +20,7 @@ MAX_MODEL_TOKENS = 384  # one window: [CLS] question [SEP] part of the context [
 STRIDE = 128  # context tokens shared by consecutive windows
 N_BEST = 20
 MAX_ANSWER_TOKENS = 30
+BATCH_WINDOWS = 16  # windows per forward pass
 
 
 def _tokenize(tokenizer, questions, contexts, max_length: int, stride: int, padding):
@@ -116,23 +117,40 @@ def load(model: str | None = None):
 def predict(question: str, context: str, model: str | None = None) -> Output:
     """{"answer", "score", "start", "end"}: the best span of `context` over all its windows; score is the
     probability of that start and end (softmax over each window's context positions, as the pipeline does)."""
+    return _answer([check(question, context)], model)[0]
+
+
+def predict_batch(requests: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of (question, context) pairs, their windows read in shared forward passes (the
+    Space's batched event); a bad pair gets an Output with `error` and does not fail the others."""
+    checked = check_batch(requests, check, unpack="(question, context)")
+    good = [r for r, err in checked if err is None]
+    values = iter(_answer(good, model) if good else [])
+    return [Output(error=err) if err else next(values) for _, err in checked]
+
+
+def _answer(requests: list[tuple[str, str]], model: str | None) -> list[Output]:
     import torch
 
-    question, context = check(question, context)
     net, tokenizer = load(model)
-    examples = [{"id": "0", "question": question, "context": context}]
-    features = preprocess_eval({k: [v] for k, v in examples[0].items()}, tokenizer)
+    examples = [{"id": str(i), "question": q, "context": c} for i, (q, c) in enumerate(requests)]
+    features = preprocess_eval({k: [e[k] for e in examples] for k in ("id", "question", "context")}, tokenizer)
     batch = {k: torch.tensor(features[k]) for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
     with torch.inference_mode():
-        out = net(**batch)
-    start, end = out.start_logits.float(), out.end_logits.float()
+        outs = [net(**{k: v[i:i + BATCH_WINDOWS] for k, v in batch.items()})
+                for i in range(0, len(batch["input_ids"]), BATCH_WINDOWS)]
+    start = torch.cat([o.start_logits for o in outs]).float()
+    end = torch.cat([o.end_logits for o in outs]).float()
     mask = torch.tensor([[o is None for o in offs] for offs in features["offset_mapping"]])
     start_p = start.masked_fill(mask, -1e9).softmax(-1).log().numpy()
     end_p = end.masked_fill(mask, -1e9).softmax(-1).log().numpy()
-    best = postprocess(start_p, end_p, features, examples)[0]
-    result = Output({"answer": best["prediction_text"], "score": float(np.exp(best["score"])),
-                     "start": best["start"], "end": best["end"]})
-    if len(features["input_ids"]) > 1:
-        result.notices.append(f"The context was read in {len(features['input_ids'])} overlapping windows of "
-                              f"{MAX_MODEL_TOKENS} tokens.")
-    return result
+    results = []
+    for best in postprocess(start_p, end_p, features, examples):
+        result = Output({"answer": best["prediction_text"], "score": float(np.exp(best["score"])),
+                         "start": best["start"], "end": best["end"]})
+        windows = features["example_id"].count(best["id"])
+        if windows > 1:
+            result.notices.append(f"The context was read in {windows} overlapping windows of "
+                                  f"{MAX_MODEL_TOKENS} tokens.")
+        results.append(result)
+    return results

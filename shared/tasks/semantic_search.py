@@ -14,7 +14,8 @@ Three ways to rank, each a function of this module:
 - `bm25`: BM25 over stemmed words without English stop words (bm25s + PyStemmer), the classic baseline;
 - `hybrid`: reciprocal rank fusion of the two rankings (each row scores the sum of 1 / (RRF_K + rank)).
 
-`predict(query, k)` returns the top k as rows {rank, score, question, section, page, snippet, url}.
+`predict(query, k)` returns the top k as rows {rank, score, question, section, page, snippet, url};
+`predict_batch` answers several requests with their queries embedded together.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from shared import hub
-from shared.tasks import InputError, Output, check_text
+from shared.tasks import InputError, Output, check_batch, check_text
 
 TASK = "semantic_search"
 MAX_INPUT_CHARS = 1_000  # a query, not a document
@@ -88,13 +89,19 @@ class SearchIndex:
         return len(self.corpus)
 
     def embed(self, query: str) -> np.ndarray:
+        return self.embed_all([query])[0]
+
+    def embed_all(self, queries: list[str]) -> np.ndarray:
+        """The queries' unit vectors, in one forward pass per 32 (a batch of visitors shares it)."""
         from shared.embeddings import embed
 
-        return embed(self.encoder, [query])[0]
+        return embed(self.encoder, queries)
 
-    def by_embeddings(self, query: str, k: int) -> list[tuple[int, float]]:
-        """[(row, cosine)] of the k nearest rows (`Dataset.get_nearest_examples`, as chapter 5)."""
-        scores, rows = self.corpus.get_nearest_examples("embeddings", self.embed(query), k=min(k, len(self)))
+    def by_embeddings(self, query: str, k: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """[(row, cosine)] of the k nearest rows (`Dataset.get_nearest_examples`, as chapter 5); `vector`: the
+        query's embedding when it was already computed."""
+        vector = self.embed(query) if vector is None else vector
+        scores, rows = self.corpus.get_nearest_examples("embeddings", vector, k=min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(rows["id"], scores)]
 
     def by_bm25(self, query: str, k: int) -> list[tuple[int, float]]:
@@ -105,17 +112,19 @@ class SearchIndex:
         rows, scores = self.bm25.retrieve(tokens, k=min(k, len(self)), show_progress=False)
         return [(int(i), float(s)) for i, s in zip(rows[0], scores[0]) if s > 0]
 
-    def hybrid(self, query: str, k: int) -> list[tuple[int, float]]:
+    def hybrid(self, query: str, k: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Reciprocal rank fusion of the embedding and BM25 rankings: [(row, fused score)]."""
         fused: dict[int, float] = {}
         rrf_k = self.config.get("rrf_k", RRF_K)
-        for ranking in (self.by_embeddings(query, FUSION_DEPTH), self.by_bm25(query, FUSION_DEPTH)):
+        for ranking in (self.by_embeddings(query, FUSION_DEPTH, vector), self.by_bm25(query, FUSION_DEPTH)):
             for rank, (row, _) in enumerate(ranking, 1):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (rrf_k + rank)
         return sorted(fused.items(), key=lambda item: -item[1])[:k]
 
-    def search(self, query: str, k: int, method: str) -> list[tuple[int, float]]:
-        return {"embeddings": self.by_embeddings, "bm25": self.by_bm25, "hybrid": self.hybrid}[method](query, k)
+    def search(self, query: str, k: int, method: str, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
+        if method == "bm25":
+            return self.by_bm25(query, k)
+        return {"embeddings": self.by_embeddings, "hybrid": self.hybrid}[method](query, k, vector)
 
 
 def read_config(where: str) -> dict:
@@ -156,10 +165,28 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 def predict(query, k=DEFAULT_K, method=None, model: str | None = None) -> Output:
     """The k best FAQ entries for `query`: [{rank, score, question, section, page, snippet, url}]."""
-    query, k, method = check(query, k, method)
+    return _search([check(query, k, method)], model)[0]
+
+
+def predict_batch(requests: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of (query, k, method) requests, their queries embedded in shared forward passes (the
+    Space's batched event); a bad request gets an Output with `error` and does not fail the others."""
+    checked = check_batch(requests, check, unpack="(query, k, method)")
+    good = [r for r, err in checked if err is None]
+    values = iter(_search(good, model) if good else [])
+    return [Output(error=err) if err else next(values) for _, err in checked]
+
+
+def _search(requests: list[tuple[str, int, str | None]], model: str | None) -> list[Output]:
     index = load(model)
-    method = method or index.config.get("default_method", "hybrid")
-    hits = index.search(query, k, method)
+    methods = [method or index.config.get("default_method", "hybrid") for _, _, method in requests]
+    embedded = [i for i, method in enumerate(methods) if method != "bm25"]
+    vectors = dict(zip(embedded, index.embed_all([requests[i][0] for i in embedded]))) if embedded else {}
+    return [_rows(index, index.search(query, k, method, vectors.get(i)))
+            for i, ((query, k, _), method) in enumerate(zip(requests, methods))]
+
+
+def _rows(index: SearchIndex, hits: list[tuple[int, float]]) -> Output:
     notices = []
     if not hits:
         notices.append("No entry shares a word with that query; try other words, or the embeddings method.")

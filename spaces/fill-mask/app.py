@@ -1,5 +1,8 @@
 """Fill-mask (course ch1 and ch7.3): a sentence with [MASK] in, the five likeliest words out, from the general or
-the review-adapted model; and the course's bias probe, two sentences side by side."""
+the review-adapted model; and the course's bias probe, two sentences side by side.
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors' sentences share a forward pass.
+"""
 
 import gradio as gr
 
@@ -7,10 +10,6 @@ from shared import catalog, ui
 from shared.tasks import fill_mask
 
 EXAMPLES = ["This is a great [MASK].", "Paris is the [MASK] of France.", "The acting was [MASK] and the plot dull."]
-
-
-def predict(text: str, variant: str = "adapted"):
-    return fill_mask.predict(text, variant)
 
 
 def bias_probe(first: str, second: str, variant: str = "adapted"):
@@ -28,9 +27,13 @@ with gr.Blocks() as demo:
         with gr.Column():
             text = ui.textbox(label=ui.t("fill-mask.text"), lines=2, value=EXAMPLES[0], info=ui.t("fill-mask.info"))
             button = gr.Button(ui.t("fill-mask.button"), variant="primary")
-        top = gr.Label(num_top_classes=fill_mask.TOP_K, label=ui.t("fill-mask.top"))
+        with gr.Column():
+            top = gr.Label(num_top_classes=fill_mask.TOP_K, label=ui.t("fill-mask.top"))
+            notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
-    gr.on([button.click, text.submit], ui.endpoint(predict), inputs=[text, variant], outputs=top, api_name="predict")
+    event = gr.on([button.click, text.submit], ui.batched_endpoint(fill_mask.predict_batch), inputs=[text, variant],
+                  outputs=[top, notice], api_name="predict", batch=True, max_batch_size=16)
+    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
 
     gr.Markdown(ui.t("fill-mask.bias_intro"))
     with gr.Row():

@@ -1,4 +1,7 @@
-"""Named entities (course ch7.2): text in, entities highlighted, and a table of them with offsets and scores."""
+"""Named entities (course ch7.2): text in, entities highlighted, and a table of them with offsets and scores.
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors' texts share forward passes.
+"""
 
 import gradio as gr
 
@@ -12,12 +15,15 @@ EXAMPLES = [
 ]
 
 
-def predict(text: str):
-    """(entities for gr.HighlightedText, one table row per entity)."""
-    out = ner.predict(text)
-    rows = [[e["word"], e["entity_group"], round(e["score"], 3), e["start"], e["end"]] for e in out.value["entities"]]
-    out.value = (out.value, rows)
-    return out
+def predict_batch(texts: list) -> list:
+    """For each text: (entities for gr.HighlightedText, one table row per entity)."""
+    outputs = ner.predict_batch(texts)
+    for out in outputs:
+        if out.value is not None:
+            rows = [[e["word"], e["entity_group"], round(e["score"], 3), e["start"], e["end"]]
+                    for e in out.value["entities"]]
+            out.value = (out.value, rows)
+    return outputs
 
 
 with gr.Blocks() as demo:
@@ -31,9 +37,11 @@ with gr.Blocks() as demo:
             entities = gr.HighlightedText(label=ui.t("ner.entities"), combine_adjacent=False)
             table = gr.Dataframe(headers=["entity", "type", "score", "start", "end"], label=ui.t("ner.table"),
                                  interactive=False)
+            notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
-    gr.on([button.click, text.submit], ui.endpoint(predict), inputs=text, outputs=[entities, table],
-          api_name="predict")
+    event = gr.on([button.click, text.submit], ui.batched_endpoint(predict_batch, values=2), inputs=text,
+                  outputs=[entities, table, notice], api_name="predict", batch=True, max_batch_size=16)
+    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
     ui.code_section("ner")
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Sentence-pair classification (course ch3): a question and a sentence in, label probabilities out."""
+"""Sentence-pair classification (course ch3): a question and a sentence in, label probabilities out.
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors share one forward pass.
+"""
 
 import gradio as gr
 
@@ -26,18 +29,24 @@ EXAMPLES = [
 
 with gr.Blocks() as demo:
     ui.header("pair-classification")
-    gr.Interface(
-        fn=ui.endpoint(task.predict),
-        inputs=[ui.textbox(label=ui.t("pair-classification.question"), lines=2, placeholder="Who wrote Hamlet?"),
-                ui.textbox(label=ui.t("pair-classification.sentence"), lines=3,
-                           placeholder="Hamlet is a tragedy written by William Shakespeare.")],
-        outputs=gr.Label(label=ui.t("pair-classification.label"), num_top_classes=len(task.LABELS)),
-        examples=EXAMPLES,
-        submit_btn=gr.Button(ui.t("common.submit"), variant="primary", render=False),
-        clear_btn=gr.Button(ui.t("common.clear"), render=False),
-        api_name="predict",
-        flagging_mode="never",
-    )
+    with gr.Row():
+        with gr.Column():
+            question = ui.textbox(label=ui.t("pair-classification.question"), lines=2,
+                                  placeholder="Who wrote Hamlet?")
+            sentence = ui.textbox(label=ui.t("pair-classification.sentence"), lines=3,
+                                  placeholder="Hamlet is a tragedy written by William Shakespeare.")
+            with gr.Row():
+                clear = gr.ClearButton([question, sentence], value=ui.t("common.clear"))
+                button = gr.Button(ui.t("common.submit"), variant="primary")
+        with gr.Column():
+            label = gr.Label(label=ui.t("pair-classification.label"), num_top_classes=len(task.LABELS))
+            notice = gr.Markdown()
+    clear.add([label, notice])
+    gr.Examples(EXAMPLES, inputs=[question, sentence], label=ui.t("common.examples"))
+    event = gr.on([button.click, question.submit, sentence.submit], ui.batched_endpoint(task.predict_batch),
+                  inputs=[question, sentence], outputs=[label, notice], api_name="predict", batch=True,
+                  max_batch_size=16)
+    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
     gr.Markdown(ui.t("pair-classification.note"))
     ui.code_section("pair-classification")
 

@@ -1,5 +1,8 @@
 """Extractive question answering (course ch7.7): a question and a context in; the answer span, its score, and the
-context with the answer highlighted out."""
+context with the answer highlighted out.
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors' windows share forward passes.
+"""
 
 from pathlib import Path
 
@@ -19,13 +22,15 @@ EXAMPLES = [
 ]
 
 
-def predict(question: str, context: str):
-    """(answer, score, context as highlighted spans)."""
-    out = qa.predict(question, context)
-    a, b = out.value["start"], out.value["end"]
-    spans = [(context[:a], None), (context[a:b], "answer"), (context[b:], None)]
-    out.value = (out.value["answer"], round(out.value["score"], 4), [s for s in spans if s[0]])
-    return out
+def predict_batch(requests: list) -> list:
+    """For each (question, context): (answer, score, context as highlighted spans)."""
+    outputs = qa.predict_batch(requests)
+    for out, (_, context) in zip(outputs, requests):
+        if out.value is not None:
+            a, b = out.value["start"], out.value["end"]
+            spans = [(context[:a], None), (context[a:b], "answer"), (context[b:], None)]
+            out.value = (out.value["answer"], round(out.value["score"], 4), [s for s in spans if s[0]])
+    return outputs
 
 
 with gr.Blocks() as demo:
@@ -40,9 +45,12 @@ with gr.Blocks() as demo:
             answer = gr.Textbox(label=ui.t("qa.answer"), interactive=False)
             score = gr.Number(label=ui.t("qa.score"), precision=4, interactive=False)
             highlighted = gr.HighlightedText(label=ui.t("qa.highlighted"), combine_adjacent=False)
+            notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=[question, context], label=ui.t("common.examples"))
-    gr.on([button.click, question.submit], ui.endpoint(predict), inputs=[question, context],
-          outputs=[answer, score, highlighted], api_name="predict")
+    event = gr.on([button.click, question.submit], ui.batched_endpoint(predict_batch, values=3),
+                  inputs=[question, context], outputs=[answer, score, highlighted, notice], api_name="predict",
+                  batch=True, max_batch_size=16)
+    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
     ui.code_section("qa")
 
 if __name__ == "__main__":

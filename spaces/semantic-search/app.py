@@ -1,5 +1,8 @@
 """Semantic search (course ch5.6): a question in your words, the nearest Python FAQ entries out, by MiniLM
-embeddings and FAISS (or BM25, or both fused)."""
+embeddings and FAISS (or BM25, or both fused).
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors' queries share one forward pass.
+"""
 
 import gradio as gr
 
@@ -11,11 +14,14 @@ EXAMPLES = ["how do I copy a list?", "my function remembers values from the prev
 HEADERS = ["rank", "score", "question", "answer (start)"]
 
 
-def predict(query: str, k: int = search.DEFAULT_K, method: str = search.DEFAULT_METHOD):
-    """The top k FAQ entries as table rows: rank, score, the question linked to its answer, the answer's start."""
-    out = search.predict(query, k, method)
-    out.value = [[r["rank"], r["score"], f"[{r['question']}]({r['url']})", r["snippet"]] for r in out.value]
-    return out
+def predict_batch(requests: list) -> list:
+    """The top k FAQ entries of each (query, k, method) as table rows: rank, score, the question linked to its
+    answer, the answer's start."""
+    outputs = search.predict_batch(requests)
+    for out in outputs:
+        if out.value is not None:
+            out.value = [[r["rank"], r["score"], f"[{r['question']}]({r['url']})", r["snippet"]] for r in out.value]
+    return outputs
 
 
 with gr.Blocks() as demo:
@@ -31,9 +37,11 @@ with gr.Blocks() as demo:
     results = gr.Dataframe(headers=HEADERS, datatype=["number", "number", "markdown", "str"], wrap=True,
                            column_widths=["6%", "8%", "36%", "50%"], label=ui.t("semantic-search.results"),
                            interactive=False)
+    notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=query, label=ui.t("common.examples"))
-    gr.on([button.click, query.submit], ui.endpoint(predict), inputs=[query, k, method], outputs=results,
-          api_name="predict")
+    event = gr.on([button.click, query.submit], ui.batched_endpoint(predict_batch), inputs=[query, k, method],
+                  outputs=[results, notice], api_name="predict", batch=True, max_batch_size=16)
+    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
     ui.code_section("semantic-search")
 
 if __name__ == "__main__":
