@@ -469,27 +469,27 @@ class Case:
     note: str = ""  # what to know when reading the table
 
 
+BATCHED = "The Space batches (`batch=True, max_batch_size=16`): concurrent requests share forward passes. "
+
 CASES: dict[str, Case] = {
     "sentiment": Case([(t,) for t in SENTIMENT_TEXTS], sentiment_peer, note=(
-        "The Space batches (`batch=True, max_batch_size=16`): concurrent requests share one forward pass. "
-        "The pipeline reads the raw text; the task first normalizes it (emoji names, entities, links), "
+        BATCHED + "The pipeline reads the raw text; the task first normalizes it (emoji names, entities, links), "
         "so a few top labels may differ on tweets.")),
-    "pair-classification": Case(PAIRS, pair_peer, note=(
-        "The Space serves one pair per call (Gradio's default concurrency limit of 1 per event).")),
+    "pair-classification": Case(PAIRS, pair_peer, note=BATCHED),
     "zero-shot": Case(ZERO_SHOT, zero_shot_peer, peer_batches=(1,), note=(
-        "The task encodes the text and every hypothesis in one `SentenceTransformer.encode` batch (the 'task' "
+        BATCHED + "The task encodes the text and every hypothesis in one `SentenceTransformer.encode` batch (the 'task' "
         "rows: the fair peer of what the Space computes); the transformers.pipeline peer is "
         "`pipeline('feature-extraction')` on the same encoder, one string per forward pass plus the same scoring "
         "(the course's `zero-shot-classification` pipeline needs an NLI model, which this checkpoint is not).")),
     "ner": Case([(t,) for t in NER_TEXTS], ner_peer, peer_batches=(1,), note=(
-        "Agreement = the same set of (word, type) entities. The pipeline passes no casing feature (its token types "
+        BATCHED + "Agreement = the same set of (word, type) entities. The pipeline passes no casing feature (its token types "
         "are all 0) where the task passes each word's case, so their entities differ where case decides.")),
     "qa": Case(QA, qa_peer, peer_batches=(1,), note=(
-        "Agreement = the same answer text. transformers 5 removed `pipeline('question-answering')`: the peer is "
+        BATCHED + "Agreement = the same answer text. transformers 5 removed `pipeline('question-answering')`: the peer is "
         "its algorithm written out (one forward pass over the windows, best start x end span). Contexts of one "
         "window, as in the course's examples.")),
     "fill-mask": Case(FILL_MASK, fill_mask_peer, peer_batches=(1, 8), note=(
-        "Agreement = the same top token, from the adapted model (the Space's default choice).")),
+        BATCHED + "Agreement = the same top token, from the adapted model (the Space's default choice).")),
     "translation": Case(TRANSLATION, seq2seq_peer(num_beams=4, max_new_tokens=160), peer_batches=(1, 8), note=(
         "Agreement = the same French text. transformers 5 removed `pipeline('translation')`: the peer is its "
         "algorithm (tokenize, `generate` with 4 beams, decode). The Space also splits a text into sentences.")),
@@ -498,7 +498,7 @@ CASES: dict[str, Case] = {
         "Agreement = the same summary. transformers 5 removed `pipeline('summarization')`: the peer is its "
         "algorithm (tokenize, `generate` with 4 beams and no repeated trigram, decode).")),
     "semantic-search": Case(SEARCH, search_peer, peer_batches=(1,), note=(
-        "Agreement = the same top FAQ entry. The Space embeds the query with sentence-transformers and searches "
+        BATCHED + "Agreement = the same top FAQ entry. The Space embeds the query with sentence-transformers and searches "
         "the FAISS index; the peer embeds it with `pipeline('feature-extraction')` and mean pooling.")),
     "tokenizer-lab": Case([(t,) for t in SENTIMENT_TEXTS], tokenizer_peer, peer_batches=(1,), note=(
         "Agreement = the same tokens (BERT's WordPiece, the default). The Space's `/predict` is an API-only "
@@ -740,10 +740,10 @@ def peer_process(space: str, opts, queue) -> None:
         print(f"  {' | '.join(rows[-1].cells())}", flush=True)
 
     with torch.inference_mode():
-        if hasattr(task, "predict_batch") and all(len(x) == 1 for x in inputs):
+        if hasattr(task, "predict_batch"):  # one input per request, or a tuple of them (question, context)
             for b in (1, 16):
                 measure(f"task alone: `predict_batch` on batches of {b}", lambda xs: task.predict_batch(
-                    [x[0] for x in xs]), b)
+                    [x[0] if len(x) == 1 else x for x in xs]), b)
         else:
             measure("task alone: `predict`, 1 input per call", lambda xs: [task.predict(*x) for x in xs], 1)
         from shared import modeling

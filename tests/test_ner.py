@@ -105,7 +105,7 @@ def test_bad_input():
         ner.predict("x " * 20_000)
 
 
-def test_a_batch_tags_as_single_calls_and_a_bad_text_spares_the_others():
+def test_a_batch_tags_as_single_calls_and_a_bad_text_spares_the_others(fp32):
     long = "The committee met again and talked about the weather for a long while. " * 60 + "Then Merkel left Berlin."
     texts = ["Barack Obama flew to Paris.", "", long, "my sister flew from seattle to tokyo", 42]
     obama, blank, windows, lower, number = ner.predict_batch(texts)
@@ -114,7 +114,7 @@ def test_a_batch_tags_as_single_calls_and_a_bad_text_spares_the_others():
         assert [(e["word"], e["entity_group"], e["start"]) for e in batched.value["entities"]] == \
             [(e["word"], e["entity_group"], e["start"]) for e in alone.value["entities"]]
         assert [e["score"] for e in batched.value["entities"]] == \
-            pytest.approx([e["score"] for e in alone.value["entities"]], abs=2e-3)
+            pytest.approx([e["score"] for e in alone.value["entities"]], abs=1e-4)
         assert batched.notices == alone.notices
     assert "windows" in windows.notices[0] and any(e["word"] == "Berlin" for e in windows.value["entities"])
     assert "empty" in blank.error and "Expected text" in number.error

@@ -72,7 +72,7 @@ def test_bad_input():
         qa.predict("Why?", "word " * 5_000)
 
 
-def test_a_batch_answers_as_single_calls_and_a_bad_pair_spares_the_others():
+def test_a_batch_answers_as_single_calls_and_a_bad_pair_spares_the_others(fp32):
     from pathlib import Path
 
     normans = (Path(__file__).parents[1] / "spaces" / "qa" / "normans.txt").read_text()
@@ -82,7 +82,7 @@ def test_a_batch_answers_as_single_calls_and_a_bad_pair_spares_the_others():
     for batched, (question, context) in ((normandy, requests[0]), (brooklyn, requests[2])):
         alone = qa.predict(question, context)  # windows of other contexts beside it or not: the same answer
         assert batched.value["answer"] == alone.value["answer"] and batched.notices == alone.notices
-        assert batched.value["score"] == pytest.approx(alone.value["score"], abs=5e-3)
+        assert batched.value["score"] == pytest.approx(alone.value["score"], abs=1e-4)
     assert "911" in normandy.value["answer"] and "windows" in normandy.notices[0]
     assert brooklyn.value["answer"] == "Brooklyn" and not brooklyn.notices
     assert "question" in blank.error and "(question, context)" in odd.error

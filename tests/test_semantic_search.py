@@ -114,7 +114,7 @@ def test_the_committed_index_beats_bm25_on_the_judged_queries():
     assert default["recall@5"] > scores["bm25"]["recall@5"] and default["mrr@10"] > scores["bm25"]["mrr@10"]
 
 
-def test_a_batch_embeds_its_queries_together_and_answers_as_single_calls(fixture_index, monkeypatch):
+def test_a_batch_embeds_its_queries_together_and_answers_as_single_calls(fixture_index, monkeypatch, fp32):
     requests = [("send an email from code", 3, None), ("", 3, None), ("copy a file", 6, "hybrid"),
                 ("delete a file", 2, "bm25"), ("copy", 99, None), "a bare query"]
     index = search.load(fixture_index)

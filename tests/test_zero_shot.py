@@ -69,12 +69,29 @@ def test_classify_errors_and_long_text():
         zs.predict(FOOTBALL, ["sports", 3])
 
 
+def test_a_batch_scores_as_single_calls_and_a_bad_request_spares_the_others(fp32):
+    long_text = " ".join([FOOTBALL] * 500)
+    requests = [(FOOTBALL, "cooking, sports, politics"), ("   ", "sports, cooking"),
+                ("Whisk the eggs with the sugar and bake.", "cooking, science, travel", True),
+                (long_text, "sports, cooking", False), (FOOTBALL, "sports"), "just text",
+                ("The senate passed the budget.", "politics, sports", False, "This news is about {}.")]
+    football, blank, eggs, long, one_label, bare, senate = zs.predict_batch(requests)
+    for batched, request in ((football, requests[0]), (eggs, requests[2]), (long, requests[3]),
+                             (senate, requests[6])):
+        alone = zs.predict(*request)  # embedded beside the others' texts and hypotheses or not: the same scores
+        assert list(batched.value) == list(alone.value) and batched.notices == alone.notices
+        assert list(batched.value.values()) == pytest.approx(list(alone.value.values()), abs=1e-4)
+    assert football.label == "sports" and eggs.label == "cooking" and senate.label == "politics"
+    assert "only its first" in long.notices[0]
+    assert "some text" in blank.error and "at least two labels" in one_label.error and "(text, labels" in bare.error
+
+
 # ------------------------------------------------------------------------------------------ Space
 
 @pytest.mark.parametrize("space_client", ["zero-shot"], indirect=True)
 def test_space_round_trip(space_client):
-    result = space_client.predict(FOOTBALL, "cooking, sports, politics", False, api_name="/predict")
-    assert result["label"] == "sports"
+    result, notice = space_client.predict(FOOTBALL, "cooking, sports, politics", False, api_name="/predict")
+    assert result["label"] == "sports" and notice == ""
     confidences = {c["label"]: c["confidence"] for c in result["confidences"]}
     assert set(confidences) == {"cooking", "sports", "politics"}
     assert sum(confidences.values()) == pytest.approx(1.0, abs=1e-4)

@@ -1,8 +1,8 @@
 """Text for masked-language modelling (course chapter 7.3): general English, and review text to adapt to.
 
-- `general()`: the Brown corpus (500 documents, 15 genres; passages of 5 sentences), the Wikipedia paragraphs of
-  SQuAD v1.1 dev and the SQuAD-Shifts paragraphs of new Wikipedia articles and New York Times articles, each
-  split by document (a Brown file, an article) into train / validation.
+- `general()`: the Brown corpus (500 documents, 15 genres; passages of 5 sentences) and the SQuAD-Shifts
+  paragraphs of new Wikipedia articles and New York Times articles, each split by document (a Brown file, an
+  article) into train / validation.
 - `reviews()`: the Rotten Tomatoes review snippets of the VADER corpus, its train and validation splits as
   `shared.data.vader` makes them for the sentiment model; its test splits (Rotten Tomatoes test, Amazon, NYT,
   tweets) are never read here.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-GENERAL_SQUAD_SOURCES = ("squad_dev", "new_wiki", "nyt")
-LICENSE = {"general": "Brown corpus (redistribution permitted); SQuAD v1.1 CC BY-SA 4.0; SQuAD-Shifts CC BY 4.0",
+GENERAL_SQUAD_SOURCES = ("new_wiki", "nyt")
+LICENSE = {"general": "Brown corpus (redistribution permitted); SQuAD-Shifts CC BY 4.0",
            "reviews": "VADER corpus, MIT (Rotten Tomatoes snippets of Pang & Lee)"}
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from shared import hub
 from shared.embeddings import MAX_MODEL_TOKENS, embed, get_encoder
-from shared.tasks import InputError, Output, check_text, excerpt
+from shared.tasks import InputError, Output, check_batch, check_text, excerpt
 
 TASK = "zero_shot"
 CONFIG_NAME = "zero_shot_config.json"
@@ -171,16 +171,37 @@ def predict(text: str, labels: str | list[str], multi_label: bool = False, templ
             model: str | None = None) -> Output:
     """{label: score} sorted from most to least likely (see module docstring for what the scores mean), with a
     notice when the text was longer than the model reads."""
-    text, labels, multi_label, template = check(text, labels, multi_label, template)
+    return _classify([check(text, labels, multi_label, template)], model)[0]
+
+
+def predict_batch(requests: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of (text, labels[, multi_label[, template]]) requests, every text and hypothesis of
+    the batch embedded in one `encode` call (the Space's batched event; a hypothesis asked twice is embedded
+    once); a bad request gets an Output with `error` and does not fail the others."""
+    checked = check_batch(requests, check, unpack="(text, labels, multi_label)")
+    good = [r for r, err in checked if err is None]
+    values = iter(_classify(good, model) if good else [])
+    return [Output(error=err) if err else next(values) for _, err in checked]
+
+
+def _classify(requests: list[tuple[str, list[str], bool, str | None]], model: str | None) -> list[Output]:
     config, encoder = load(model)
-    template = check_template(template, config)
-    out = Output()
-    read = fit_text(encoder.tokenizer, text, encoder.max_seq_length)
-    if len(read) < len(text):
-        out.notices.append(f"This text is long ({len(text):,} characters): the model reads at most "
-                           f"{encoder.max_seq_length} word pieces, so only its first {len(read):,} characters "
-                           "were classified.")
-    vectors = embed(encoder, [read, *hypotheses(labels, template)])  # text + all hypotheses in one batch
-    scores = scores_from_similarities(vectors[1:] @ vectors[0], config, multi_label=multi_label)
-    out.value = dict(sorted(zip(labels, map(float, scores)), key=lambda kv: kv[1], reverse=True))
-    return out
+    outputs, reads, asked = [], [], []
+    for text, labels, _, template in requests:
+        out = Output()
+        read = fit_text(encoder.tokenizer, text, encoder.max_seq_length)
+        if len(read) < len(text):
+            out.notices.append(f"This text is long ({len(text):,} characters): the model reads at most "
+                               f"{encoder.max_seq_length} word pieces, so only its first {len(read):,} characters "
+                               "were classified.")
+        outputs.append(out)
+        reads.append(read)
+        asked.append(hypotheses(labels, check_template(template, config)))
+    sentences = list(dict.fromkeys([*reads, *(h for hs in asked for h in hs)]))  # each sentence embedded once
+    row = {sentence: i for i, sentence in enumerate(sentences)}
+    vectors = embed(encoder, sentences)  # every text and hypothesis in one call
+    for out, read, hyps, (_, labels, multi_label, _) in zip(outputs, reads, asked, requests):
+        similarities = vectors[[row[h] for h in hyps]] @ vectors[row[read]]
+        scores = scores_from_similarities(similarities, config, multi_label=multi_label)
+        out.value = dict(sorted(zip(labels, map(float, scores)), key=lambda kv: kv[1], reverse=True))
+    return outputs
