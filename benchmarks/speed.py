@@ -741,7 +741,7 @@ def peer_process(space: str, opts, queue) -> None:
 
     with torch.inference_mode():
         if hasattr(task, "predict_batch"):  # one input per request, or a tuple of them (question, context)
-            for b in (1, 16):
+            for b in dict.fromkeys((1, min(16, len(inputs)))):  # a case with fewer inputs: one batch of them all
                 measure(f"task alone: `predict_batch` on batches of {b}", lambda xs: task.predict_batch(
                     [x[0] if len(x) == 1 else x for x in xs]), b)
         else:
