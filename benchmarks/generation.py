@@ -271,9 +271,12 @@ def main(argv=None) -> None:
 
 
 def hub_dtype_is_bf16() -> bool:
-    from shared.tasks.text_generation import dtype_for_cpu
+    """Whether the Space decodes in bf16: the dtype its load keeps on this CPU (timed; see text_generation)."""
+    import torch
 
-    return "bfloat16" in str(dtype_for_cpu())
+    from shared.tasks import text_generation
+
+    return text_generation.load()[0].dtype == torch.bfloat16
 
 
 if __name__ == "__main__":

