@@ -10,6 +10,7 @@
     predict(...)       one input -> `Output(value, notices)`: the answer and what the user should be told
     predict_batch(xs)  (tasks that serve batched) a list of inputs -> one `Output` per input; a bad input
                        gets an Output with `error` set, so it never fails the other inputs of the batch
+                       (`answer_batch` is its body: check each input, answer the good ones in one go)
 
 The same functions serve training (tokenization, labels) and the Spaces, which only lay out components and
 wire them with `shared.ui.endpoint` / `shared.ui.batched_endpoint` (InputError -> gr.Error, notices ->
@@ -99,3 +100,13 @@ def check_batch(values: Any, check, unpack: str | None = None) -> list[tuple[Any
         except InputError as e:
             out.append((None, str(e)))
     return out
+
+
+def answer_batch(values: Any, check, answer, unpack: str | None = None) -> list[Output]:
+    """The body of a task's `predict_batch`: each input through `check` (see `check_batch`), the good ones through
+    `answer` (a list of clean inputs -> one Output each, computed together), and an Output with `error` for each
+    bad one, all in input order."""
+    checked = check_batch(values, check, unpack)
+    good = [value for value, err in checked if err is None]
+    answers = iter(answer(good) if good else [])
+    return [Output(error=err) if err else next(answers) for _, err in checked]

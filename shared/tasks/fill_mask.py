@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from shared import hub
-from shared.tasks import InputError, Output, check_batch, check_text
+from shared.tasks import InputError, Output, answer_batch, check_text
 
 TASK = "fill_mask"
 VARIANTS = {"adapted": "fill_mask", "general": "fill_mask_general"}  # choice -> checkpoint (shared.hub task)
@@ -63,11 +63,8 @@ def predict(text: str, variant: str = "adapted", model: str | None = None, top_k
 def predict_batch(requests: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of (text, variant) requests, each variant's texts in one forward pass (the Space's
     batched event); a bad request gets an Output with `error` and does not fail the others."""
-    checked = check_batch(requests, lambda text, variant="adapted": (check(text), check_variant(variant)),
-                          unpack="(text, variant)")
-    good = [r for r, err in checked if err is None]
-    values = iter(_fill(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(requests, lambda text, variant="adapted": (check(text), check_variant(variant)),
+                        lambda good: _fill(good, model), unpack="(text, variant)")
 
 
 def _fill(requests: list[tuple[str, str]], model: str | None, top_k: int = TOP_K) -> list[Output]:

@@ -14,7 +14,7 @@ The module follows the task contract of `shared.tasks`.
 from __future__ import annotations
 
 from shared import hub
-from shared.tasks import Output, check_batch, check_text
+from shared.tasks import Output, answer_batch, check_text
 
 TASK = "ner"
 TYPES = ["PER", "ORG", "LOC", "MISC"]
@@ -157,10 +157,7 @@ def predict(text: str, model: str | None = None) -> Output:
 def predict_batch(texts: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of texts, their windows tagged in shared forward passes (the Space's batched event);
     a bad text gets an Output with `error` and does not fail the others."""
-    checked = check_batch(texts, check)
-    good = [t for t, err in checked if err is None]
-    values = iter(_tag(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(texts, check, lambda good: _tag(good, model))
 
 
 def _tag(texts: list[str], model: str | None) -> list[Output]:

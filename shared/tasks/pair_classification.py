@@ -9,7 +9,7 @@ ValueError with a sentence a user understands.
 from __future__ import annotations
 
 from shared import hub
-from shared.tasks import Output, check_batch, check_text
+from shared.tasks import Output, answer_batch, check_text
 
 TASK = "pair_classification"
 LABELS = ("not_entailment", "entailment")  # QNLI's names: id 1 = the sentence holds the answer
@@ -57,10 +57,7 @@ def predict(first: str, second: str, model: str | None = None) -> Output:
 def predict_batch(pairs: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of (question, sentence) pairs in shared forward passes (the Space's batched event);
     a bad pair gets an Output with `error` and does not fail the others."""
-    checked = check_batch(pairs, check, unpack="(question, sentence)")
-    good = [p for p, err in checked if err is None]
-    values = iter(_classify(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(pairs, check, lambda good: _classify(good, model), unpack="(question, sentence)")
 
 
 def _classify(pairs: list[tuple[str, str]], model: str | None) -> list[Output]:

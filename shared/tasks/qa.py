@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from shared import hub
-from shared.tasks import Output, check_batch, check_text
+from shared.tasks import Output, answer_batch, check_text
 
 TASK = "qa"
 MAX_INPUT_CHARS = 20_000  # the context; about 12 windows
@@ -123,10 +123,7 @@ def predict(question: str, context: str, model: str | None = None) -> Output:
 def predict_batch(requests: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of (question, context) pairs, their windows read in shared forward passes (the
     Space's batched event); a bad pair gets an Output with `error` and does not fail the others."""
-    checked = check_batch(requests, check, unpack="(question, context)")
-    good = [r for r, err in checked if err is None]
-    values = iter(_answer(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(requests, check, lambda good: _answer(good, model), unpack="(question, context)")
 
 
 def _answer(requests: list[tuple[str, str]], model: str | None) -> list[Output]:

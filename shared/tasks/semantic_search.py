@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from shared import hub
-from shared.tasks import InputError, Output, check_batch, check_text
+from shared.tasks import InputError, Output, answer_batch, check_text
 
 TASK = "semantic_search"
 MAX_INPUT_CHARS = 1_000  # a query, not a document
@@ -171,10 +171,7 @@ def predict(query, k=DEFAULT_K, method=None, model: str | None = None) -> Output
 def predict_batch(requests: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of (query, k, method) requests, their queries embedded in shared forward passes (the
     Space's batched event); a bad request gets an Output with `error` and does not fail the others."""
-    checked = check_batch(requests, check, unpack="(query, k, method)")
-    good = [r for r, err in checked if err is None]
-    values = iter(_search(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(requests, check, lambda good: _search(good, model), unpack="(query, k, method)")
 
 
 def _search(requests: list[tuple[str, int, str | None]], model: str | None) -> list[Output]:

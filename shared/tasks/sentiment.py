@@ -12,7 +12,7 @@ import html
 import re
 
 from shared import hub
-from shared.tasks import Output, check_batch, check_text
+from shared.tasks import Output, answer_batch, check_text
 
 TASK = "sentiment"
 LABELS = ["negative", "positive"]
@@ -100,10 +100,7 @@ def _notice(text: str, read_chars: int) -> str:
 
 def predict_batch(texts: list[str], model: str | None = None) -> list[Output]:
     """{label: probability} for each text, batched; a blank or oversized text gets an Output with `error`."""
-    checked = check_batch(texts, check)
-    good = [t for t, err in checked if err is None]
-    values = iter(_classify(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(texts, check, lambda good: _classify(good, model))
 
 
 def predict(text: str, model: str | None = None) -> Output:

@@ -27,7 +27,7 @@ import numpy as np
 
 from shared import hub
 from shared.embeddings import MAX_MODEL_TOKENS, embed, get_encoder
-from shared.tasks import InputError, Output, check_batch, check_text, excerpt
+from shared.tasks import InputError, Output, answer_batch, check_text, excerpt
 
 TASK = "zero_shot"
 CONFIG_NAME = "zero_shot_config.json"
@@ -178,10 +178,8 @@ def predict_batch(requests: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of (text, labels[, multi_label[, template]]) requests, every text and hypothesis of
     the batch embedded in one `encode` call (the Space's batched event; a hypothesis asked twice is embedded
     once); a bad request gets an Output with `error` and does not fail the others."""
-    checked = check_batch(requests, check, unpack="(text, labels, multi_label)")
-    good = [r for r, err in checked if err is None]
-    values = iter(_classify(good, model) if good else [])
-    return [Output(error=err) if err else next(values) for _, err in checked]
+    return answer_batch(requests, check, lambda good: _classify(good, model),
+                        unpack="(text, labels, multi_label)")
 
 
 def _classify(requests: list[tuple[str, list[str], bool, str | None]], model: str | None) -> list[Output]:
