@@ -56,6 +56,14 @@ _cache: dict = {}
 _building = threading.RLock()
 
 
+def row_chunks(batch: dict, size: int):
+    """A tokenized batch (tensors sharing their first dimension), `size` rows at a time: a forward pass each, so
+    that many visitors' windows never make one huge pass."""
+    rows = len(next(iter(batch.values())))
+    for start in range(0, rows, size):
+        yield {k: v[start:start + size] for k, v in batch.items()}
+
+
 def cached(key, loader):
     """`loader()` the first time `key` is asked for, the same object afterwards; concurrent first callers of
     one key wait for a single load, and loads of different keys take turns (see `_building`)."""

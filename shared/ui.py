@@ -191,6 +191,19 @@ def endpoint(fn):
     return wrapper
 
 
+MAX_BATCH = 16  # requests a batched event answers in one call
+
+
+def on_batched(triggers, predict_batch, inputs, outputs: list, api_name: str = "predict"):
+    """Wire a task's `predict_batch` to `triggers` as a batched event (`batch=True, max_batch_size=MAX_BATCH`):
+    concurrent visitors share one call. `outputs` ends with the notice component (a gr.Markdown) that says, per
+    request, what was cut or why it got no answer; the notice also pops up as a gr.Warning toast."""
+    event = gr.on(triggers, batched_endpoint(predict_batch, values=len(outputs) - 1), inputs=inputs,
+                  outputs=outputs, api_name=api_name, batch=True, max_batch_size=MAX_BATCH)
+    event.success(pop_notice, inputs=outputs[-1], outputs=None, api_visibility="private")
+    return event
+
+
 def batched_endpoint(predict_batch, values: int = 1):
     """Wrap a task's `predict_batch` for a `batch=True` event with outputs (value, notice): requests from
     different visitors share one call, so one bad input must not fail the others. Each gets its value and a
@@ -215,7 +228,7 @@ def batched_endpoint(predict_batch, values: int = 1):
 
 
 def pop_notice(notice: str) -> None:
-    """Show a batched event's notice as a gr.Warning toast too (chain with `.success(pop_notice, notice)`)."""
+    """Show a batched event's notice as a gr.Warning toast too (`on_batched` chains it)."""
     if notice:
         for line in notice.split("\n\n"):
             gr.Warning(line.removeprefix(NOTICE_MARK))

@@ -96,6 +96,8 @@ def _token_scores(net, tokenizer, texts: list[str]) -> list[tuple[dict, int]]:
     passes (a batch of visitors)."""
     import torch
 
+    from shared.modeling import row_chunks
+
     enc = tokenizer(texts, truncation=True, max_length=MAX_MODEL_TOKENS, stride=STRIDE,
                     return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt")
     offsets = enc.pop("offset_mapping").tolist()
@@ -105,8 +107,7 @@ def _token_scores(net, tokenizer, texts: list[str]) -> list[tuple[dict, int]]:
         enc["token_type_ids"] = torch.tensor([word_cases(texts[owner], window, offs)
                                               for owner, window, offs in zip(owners, words, offsets)])
     with torch.inference_mode():
-        probs = torch.cat([net(**{k: v[i:i + BATCH_WINDOWS] for k, v in enc.items()}).logits.float().softmax(-1)
-                           for i in range(0, len(offsets), BATCH_WINDOWS)])
+        probs = torch.cat([net(**chunk).logits.float().softmax(-1) for chunk in row_chunks(enc, BATCH_WINDOWS)])
     best: list[dict[tuple[int, int], tuple[float, object, int]]] = [{} for _ in texts]
     for row, (owner, window, offs) in enumerate(zip(owners, words, offsets)):
         positions = [i for i, w in enumerate(window) if w is not None]

@@ -129,13 +129,14 @@ def predict_batch(requests: list, model: str | None = None) -> list[Output]:
 def _answer(requests: list[tuple[str, str]], model: str | None) -> list[Output]:
     import torch
 
+    from shared.modeling import row_chunks
+
     net, tokenizer = load(model)
     examples = [{"id": str(i), "question": q, "context": c} for i, (q, c) in enumerate(requests)]
     features = preprocess_eval({k: [e[k] for e in examples] for k in ("id", "question", "context")}, tokenizer)
     batch = {k: torch.tensor(features[k]) for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
     with torch.inference_mode():
-        outs = [net(**{k: v[i:i + BATCH_WINDOWS] for k, v in batch.items()})
-                for i in range(0, len(batch["input_ids"]), BATCH_WINDOWS)]
+        outs = [net(**chunk) for chunk in row_chunks(batch, BATCH_WINDOWS)]
     start = torch.cat([o.start_logits for o in outs]).float()
     end = torch.cat([o.end_logits for o in outs]).float()
     mask = torch.tensor([[o is None for o in offs] for offs in features["offset_mapping"]])

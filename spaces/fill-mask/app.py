@@ -31,9 +31,7 @@ with gr.Blocks() as demo:
             top = gr.Label(num_top_classes=fill_mask.TOP_K, label=ui.t("fill-mask.top"))
             notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
-    event = gr.on([button.click, text.submit], ui.batched_endpoint(fill_mask.predict_batch), inputs=[text, variant],
-                  outputs=[top, notice], api_name="predict", batch=True, max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, text.submit], fill_mask.predict_batch, inputs=[text, variant], outputs=[top, notice])
 
     gr.Markdown(ui.t("fill-mask.bias_intro"))
     with gr.Row():

@@ -39,9 +39,7 @@ with gr.Blocks() as demo:
                                  interactive=False)
             notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
-    event = gr.on([button.click, text.submit], ui.batched_endpoint(predict_batch, values=2), inputs=text,
-                  outputs=[entities, table, notice], api_name="predict", batch=True, max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, text.submit], predict_batch, inputs=text, outputs=[entities, table, notice])
     ui.code_section("ner")
 
 if __name__ == "__main__":

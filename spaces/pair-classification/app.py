@@ -43,10 +43,8 @@ with gr.Blocks() as demo:
             notice = gr.Markdown()
     clear.add([label, notice])
     gr.Examples(EXAMPLES, inputs=[question, sentence], label=ui.t("common.examples"))
-    event = gr.on([button.click, question.submit, sentence.submit], ui.batched_endpoint(task.predict_batch),
-                  inputs=[question, sentence], outputs=[label, notice], api_name="predict", batch=True,
-                  max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, question.submit, sentence.submit], task.predict_batch,
+                  inputs=[question, sentence], outputs=[label, notice])
     gr.Markdown(ui.t("pair-classification.note"))
     ui.code_section("pair-classification")
 

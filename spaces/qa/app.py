@@ -47,10 +47,8 @@ with gr.Blocks() as demo:
             highlighted = gr.HighlightedText(label=ui.t("qa.highlighted"), combine_adjacent=False)
             notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=[question, context], label=ui.t("common.examples"))
-    event = gr.on([button.click, question.submit], ui.batched_endpoint(predict_batch, values=3),
-                  inputs=[question, context], outputs=[answer, score, highlighted, notice], api_name="predict",
-                  batch=True, max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, question.submit], predict_batch,
+                  inputs=[question, context], outputs=[answer, score, highlighted, notice])
     ui.code_section("qa")
 
 if __name__ == "__main__":

@@ -39,9 +39,7 @@ with gr.Blocks() as demo:
                            interactive=False)
     notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=query, label=ui.t("common.examples"))
-    event = gr.on([button.click, query.submit], ui.batched_endpoint(predict_batch), inputs=[query, k, method],
-                  outputs=[results, notice], api_name="predict", batch=True, max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, query.submit], predict_batch, inputs=[query, k, method], outputs=[results, notice])
     ui.code_section("semantic-search")
 
 if __name__ == "__main__":

@@ -27,9 +27,7 @@ with gr.Blocks(title="Sentiment analysis") as demo:
             label = gr.Label(label=ui.t("sentiment.label"), num_top_classes=len(sentiment.LABELS))
             notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
-    event = gr.on([button.click, text.submit], ui.batched_endpoint(sentiment.predict_batch), inputs=text,
-                  outputs=[label, notice], api_name="predict", batch=True, max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, text.submit], sentiment.predict_batch, inputs=text, outputs=[label, notice])
     ui.code_section("sentiment")
 
 if __name__ == "__main__":

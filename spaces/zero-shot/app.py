@@ -36,10 +36,8 @@ with gr.Blocks() as demo:
             notice = gr.Markdown()
     clear.add([scores, notice])
     gr.Examples(EXAMPLES, inputs=[text, labels, multi], label=ui.t("common.examples"))
-    event = gr.on([button.click, text.submit, labels.submit], ui.batched_endpoint(zero_shot.predict_batch),
-                  inputs=[text, labels, multi], outputs=[scores, notice], api_name="predict", batch=True,
-                  max_batch_size=16)
-    event.success(ui.pop_notice, inputs=notice, outputs=None, api_visibility="private")
+    ui.on_batched([button.click, text.submit, labels.submit], zero_shot.predict_batch,
+                  inputs=[text, labels, multi], outputs=[scores, notice])
     ui.code_section("zero-shot")
 
 if __name__ == "__main__":
