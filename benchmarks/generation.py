@@ -4,16 +4,16 @@
 
 In one run, on the same model (SmolLM2-135M-Instruct) and the same ~100-token prompt, greedy decoding:
 1. in a fresh process without Gradio: `pipeline("text-generation")` (the course's call, fp32 as it loads), and
-   the project's loop (`shared.tasks.text_generation.stream_tokens`) in fp32 and in bf16 weights; each reports
-   tokens/s and its time to first token (for the pipeline, TTFT = a 1-token call);
+   the project's loop (`shared.tasks.text_generation.stream_tokens`) with fp32, bf16 and int8 (weight-only)
+   weights; each reports tokens/s and its time to first token (for the pipeline, TTFT = a 1-token call);
 2. the text-generation Space started as `python app.py`, over plain HTTP as a browser tab streams it: time to
    first token (request sent -> first update with a new token) and tokens/s of the stream after it;
 3. four concurrent chats through the chatbot Space with gradio_client: each must succeed, and the queue positions
    the clients were told are listed;
-4. whether bf16 weights are "as good": mean negative log-likelihood per token (fp32 vs bf16) on real English
-   paragraphs (SQuAD v1.1 dev contexts when cached, else the Brown corpus) and greedy agreement on the prompts.
-The ceiling is the memory bandwidth over the weight bytes read per token (measured here by summing a 1 GiB
-tensor). The CPU model heads the table; `--results` writes the table into benchmarks/RESULTS.md.
+4. whether bf16 and int8 weights are "as good": mean negative log-likelihood per token against fp32 on real
+   English paragraphs (SQuAD v1.1 dev contexts) and greedy agreement on the prompts.
+The ceiling is the memory bandwidth (measured here by summing a 1 GiB tensor) over the weight bytes read per token
+at each precision (every weight once; the input embedding only where the output layer is not tied to it). The CPU model heads the table; `--results` writes the table into benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 import datetime
 import functools
 import json
+import math
 import multiprocessing
 import os
 import shlex
@@ -42,6 +43,7 @@ PROMPT = ("The Hugging Face course teaches natural language processing with the 
           "first chapters explain what a Transformer model is, how the pipeline function works, and how to "
           "fine-tune a pretrained model on a dataset of your own. Later chapters build a tokenizer from scratch, "
           "train a language model, and share demos with Gradio. In this chapter, we will")
+PRECISIONS = ("fp32", "bf16", "int8")
 AGREEMENT_PROMPTS = ["In this course, we will teach you how to", "The best thing about learning to code is",
                      "Once upon a time, in a small village by the sea,", "The capital of France is",
                      "def fibonacci(n):", "Three tips for a good night's sleep:"]
@@ -81,19 +83,29 @@ def in_process(new_tokens: int, threads: int, queue) -> None:
     t = _time(lambda: peer(PROMPT, max_new_tokens=new_tokens, min_new_tokens=new_tokens, **kwargs))
     rows["pipeline('text-generation'), fp32"] = {"ttft": ttft, "tokens": new_tokens, "seconds": t}
     weights = {}
-    for name in ("float32", "bfloat16"):
+    for name in PRECISIONS:
         os.environ["NLP_COURSE_LM_DTYPE"] = name
         net, tokenizer = generation.load()
-        weights[name] = sum(p.numel() * p.element_size() for p in net.parameters())
+        weights[name] = bytes_read_per_token(net)
         list(generation.stream_tokens(net, ids, generation.Settings(max_new_tokens=4, temperature=0)))  # warm
         stamps = []
         t0 = time.perf_counter()
         for _ in generation.stream_tokens(net, ids, settings, stop_ids=()):
             stamps.append(time.perf_counter() - t0)
-        rows[f"shared.tasks.text_generation loop, {'bf16' if name == 'bfloat16' else 'fp32'} weights"] = {
-            "ttft": stamps[0], "tokens": len(stamps), "seconds": stamps[-1]}
-    quality = bf16_quality(generation)
+        rows[f"shared.tasks.text_generation loop, {name} weights"] = {
+            "ttft": stamps[0], "tokens": len(stamps), "seconds": stamps[-1], "precision": name}
+    quality = precision_quality(generation)
     queue.put({"rows": rows, "weights": weights, "quality": quality, "bandwidth": bandwidth_gbs()})
+
+
+def bytes_read_per_token(net) -> int:
+    """Bytes of the weights one decoding step reads: every parameter and buffer once, but not the input embedding
+    table (one row of it is read) unless the output layer is that same table."""
+    tensors = {t.data_ptr(): t for t in [*net.parameters(), *net.buffers()]}
+    embedding = net.get_input_embeddings().weight
+    if net.get_output_embeddings().weight.data_ptr() != embedding.data_ptr():
+        tensors.pop(embedding.data_ptr())
+    return sum(t.numel() * t.element_size() for t in tensors.values())
 
 
 def _time(fn) -> float:
@@ -114,13 +126,13 @@ def held_out_paragraphs(n: int = 40) -> list[str]:
     return out[::max(1, len(out) // n)][:n]
 
 
-def bf16_quality(generation) -> dict:
-    """Mean NLL per token of fp32 and bf16 weights on real paragraphs, and greedy agreement on short prompts."""
+def precision_quality(generation) -> dict:
+    """Mean NLL per token at each precision on real paragraphs, and greedy agreement with fp32 on short prompts."""
     import torch
 
     nll, greedy = {}, {}
     texts = held_out_paragraphs()
-    for name in ("float32", "bfloat16"):
+    for name in PRECISIONS:
         os.environ["NLP_COURSE_LM_DTYPE"] = name
         net, tokenizer = generation.load()
         total, count = 0.0, 0
@@ -131,7 +143,7 @@ def bf16_quality(generation) -> dict:
                 total, count = total + loss * (ids.shape[1] - 1), count + ids.shape[1] - 1
         nll[name] = total / count
         greedy[name] = [generation.predict(p, 32, 0.0).value for p in AGREEMENT_PROMPTS]
-    same = sum(a == b for a, b in zip(greedy["float32"], greedy["bfloat16"]))
+    same = {name: sum(a == b for a, b in zip(greedy["fp32"], greedy[name])) for name in PRECISIONS}
     return {"nll": nll, "texts": len(texts), "tokens": count, "greedy_same": same, "prompts": len(AGREEMENT_PROMPTS)}
 
 
@@ -236,31 +248,36 @@ def main(argv=None) -> None:
     ceiling = {n: bw * 1e9 / b for n, b in local["weights"].items()}
     peer = rows["pipeline('text-generation'), fp32"]
     peer_rate = peer["tokens"] / (peer["seconds"] - peer["ttft"])
+    space_precision = decoding_precision()
+    rows["text-generation Space over HTTP (stream)"]["precision"] = space_precision
     lines = ["## text-generation", "",
              f"{started:%Y-%m-%d}, {cpu_model()} ({os.cpu_count()} CPUs), load average {load_start:.2f} at start; "
              f"{opts.threads} torch thread(s); {versions()}.", "",
              "    python benchmarks/generation.py " + " ".join(map(shlex.quote, argv or sys.argv[1:])), "",
              f"SmolLM2-135M-Instruct, greedy, a {prompt_tokens}-token prompt, {opts.new_tokens} new tokens. Memory "
-             f"bandwidth measured {bw:.1f} GB/s: the ceiling is {ceiling['float32']:.0f} tok/s with fp32 weights "
-             f"({local['weights']['float32'] / 1e6:.0f} MB), {ceiling['bfloat16']:.0f} tok/s with bf16.", "",
+             f"bandwidth measured {bw:.1f} GB/s; the ceiling is that over the weight bytes read per token: "
+             + ", ".join(f"{ceiling[n]:.0f} tok/s with {n} weights ({local['weights'][n] / 1e6:.0f} MB)"
+                         for n in PRECISIONS) + f". The Space decodes in {space_precision} on this CPU (timed at "
+             "its load).", "",
              "| setup | first token ms | tokens/s after it | vs pipeline | share of the ceiling |",
              "|---|---:|---:|---:|---:|"]
     for name, r in rows.items():
         rate = r.get("stream_rate") or (r["tokens"] - 1) / (r["seconds"] - r["ttft"])
         if name.startswith("pipeline"):
             rate = peer_rate
-        bf16 = "bf16" in name or ("Space" in name and hub_dtype_is_bf16())
         lines.append(f"| {name} | {r['ttft'] * 1000:.0f} | {rate:.1f} | {rate / peer_rate:.2f}x | "
-                     f"{rate / ceiling['bfloat16' if bf16 else 'float32']:.0%} |")
+                     f"{rate / ceiling[r.get('precision', 'fp32')]:.0%} |")
     space = rows["text-generation Space over HTTP (stream)"]
     lines += ["", f"The Space's stream: {space['tokens']} tokens in {space['updates']} updates (tokens counted by "
               "the tokenizer in the text received: an update carries what the model made while the one before it "
               "was sent)."]
     q = local["quality"]
-    lines += ["", f"bf16 weights against fp32 on {q['texts']} SQuAD v1.1 dev paragraphs ({q['tokens']:,} tokens): mean "
-              f"NLL per token {q['nll']['float32']:.4f} (fp32) vs {q['nll']['bfloat16']:.4f} (bf16), perplexity "
-              f"{2.718281828 ** q['nll']['float32']:.2f} vs {2.718281828 ** q['nll']['bfloat16']:.2f}; greedy 32-token "
-              f"continuations identical on {q['greedy_same']} of {q['prompts']} prompts.", "",
+    lines += ["", f"Each precision against fp32 on {q['texts']} SQuAD v1.1 dev paragraphs ({q['tokens']:,} tokens):",
+              "", "| weights | NLL per token | perplexity | greedy 32-token continuations identical to fp32 |",
+              "|---|---:|---:|---:|"]
+    lines += [f"| {n} | {q['nll'][n]:.4f} | {math.exp(q['nll'][n]):.2f} | {q['greedy_same'][n]} of {q['prompts']} |"
+              for n in PRECISIONS]
+    lines += ["",
               f"Four concurrent chats through the chatbot Space (gradio_client): {chats['ok']} of {chats['of']} "
               f"answered in {chats['seconds']:.1f} s; queue positions reported to the clients: "
               f"{chats['ranks'] or 'none seen'}.", ""]
@@ -270,13 +287,11 @@ def main(argv=None) -> None:
         write_section(RESULTS, "text-generation", section)
 
 
-def hub_dtype_is_bf16() -> bool:
-    """Whether the Space decodes in bf16: the dtype its load keeps on this CPU (timed; see text_generation)."""
-    import torch
-
+def decoding_precision() -> str:
+    """The precision the Space decodes in: what its load keeps on this CPU (timed; see text_generation)."""
     from shared.tasks import text_generation
 
-    return text_generation.load()[0].dtype == torch.bfloat16
+    return text_generation.load()[0].decoding_precision
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ from shared.hub import CHECKPOINTS_DIR, REPO_ROOT, push_folder
 
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "flagged", ".gradio")
 # What a running Space imports from `shared` (the rest is for training and deploying).
-SERVING_MODULES = ["__init__.py", "catalog.py", "cards.py", "embeddings.py", "hub.py", "memory.py", "modeling.py", "ui.py",
-                   "tasks", "nets"]
+SERVING_MODULES = ["__init__.py", "cards.py", "catalog.py", "compute.py", "embeddings.py", "hub.py", "int8.py",
+                   "memory.py", "modeling.py", "nets", "tasks", "ui.py"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
 MODEL_FREE_REQUIREMENTS = {"gradio", "httptools", "uvloop",  # uvicorn's fast parser and loop
                            "huggingface-hub", "numpy", "soundfile", "pillow"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared import hub
+from shared import compute, hub
 
 ENCODER = hub.MINILM
 MAX_MODEL_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
@@ -33,6 +33,7 @@ def get_encoder(model_id: str = ENCODER, max_seq_length: int = MAX_MODEL_TOKENS,
     return modeling.cached(("sentence-transformer", model_id, max_seq_length, precision), build)
 
 
+@compute.on_it
 def embed(encoder, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
     """(len(texts), hidden) float32 unit vectors: mean pooling + L2 normalisation, in input order."""
     return encoder.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,

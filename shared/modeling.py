@@ -28,7 +28,7 @@ import os
 import threading
 from pathlib import Path
 
-from shared import hub
+from shared import compute, hub
 
 
 def _adapter_config(where: str):
@@ -64,13 +64,30 @@ def row_chunks(batch: dict, size: int):
         yield {k: v[start:start + size] for k, v in batch.items()}
 
 
+def probabilities(net, batch: dict, rows: int | None = None):
+    """softmax(logits) in fp32 of a classifier `net` over a tokenized `batch`, `rows` rows per forward pass (all
+    at once by default); on the compute thread, in inference mode."""
+    def run():
+        import torch
+
+        with torch.inference_mode():
+            chunks = row_chunks(batch, rows) if rows else [batch]
+            return torch.cat([net(**chunk).logits.float().softmax(-1) for chunk in chunks])
+
+    return compute.run(run)
+
+
 def cached(key, loader):
     """`loader()` the first time `key` is asked for, the same object afterwards; concurrent first callers of
-    one key wait for a single load, and loads of different keys take turns (see `_building`)."""
+    one key wait for a single load, and loads of different keys take turns (see `_building`). The load runs on
+    the compute thread (`shared.compute`), where the model's work will run."""
     try:
         return _cache[key]
     except KeyError:
-        pass
+        return compute.run(_build, key, loader)
+
+
+def _build(key, loader):
     with _building:
         if key not in _cache:
             _cache[key] = loader()

@@ -36,8 +36,8 @@ def files(folder):
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
 
 
-SERVING = {"shared/__init__.py", "shared/catalog.py", "shared/cards.py", "shared/embeddings.py", "shared/hub.py",
-           "shared/memory.py", "shared/modeling.py", "shared/ui.py",
+SERVING = {"shared/__init__.py", "shared/catalog.py", "shared/cards.py", "shared/compute.py", "shared/embeddings.py",
+           "shared/hub.py", "shared/int8.py", "shared/memory.py", "shared/modeling.py", "shared/ui.py",
            *(f"shared/tasks/{p.name}" for p in (REPO / "shared" / "tasks").glob("*.py")),
            *(str(p.relative_to(REPO)) for p in (REPO / "shared" / "nets").rglob("*") if p.is_file()
              and "__pycache__" not in p.parts)}

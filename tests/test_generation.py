@@ -2,6 +2,8 @@
 `generate()` runs, seeds repeat, settings and prompts are checked, a long prompt or conversation is cut with a
 notice, and both Spaces stream through gradio_client, the chatbot keeping each visitor's history."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -31,7 +33,8 @@ def test_the_loop_resumed_in_other_threads_as_gradio_does_decodes_each_step_with
     settings = generation.Settings(max_new_tokens=16, temperature=0)
     alone = list(generation.stream_tokens(net, ids, settings))
     tokens, hopping, modes = [], generation.stream_tokens(net, ids, settings), []
-    hook = net.register_forward_pre_hook(lambda *_: modes.append(torch.is_inference_mode_enabled()))
+    hook = net.get_input_embeddings().register_forward_pre_hook(  # a step's first module, whichever path runs it
+        lambda *_: modes.append(torch.is_inference_mode_enabled()))
     try:
         with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(1) as second:
             for step in range(len(alone) + 1):
@@ -42,35 +45,118 @@ def test_the_loop_resumed_in_other_threads_as_gradio_does_decodes_each_step_with
     assert all(modes) and len(modes) in (len(alone), len(alone) + 1)  # a forward per token (+ the end's), no autograd
 
 
-@pytest.mark.parametrize("slow", ["bf16", "fp32"])
-def test_the_load_keeps_the_dtype_that_decodes_faster_here(slow, monkeypatch, capsys):
-    """On a CPU with bf16 the load times a few decoding steps in fp32 and in bf16 and keeps the faster; here one of
-    them is made slow on purpose (a sleep in each forward pass of that dtype) and must be the one dropped."""
+@pytest.mark.parametrize("fast", ["fp32", "bf16", "int8"])
+def test_the_load_keeps_the_precision_that_decodes_fastest_here(fast, monkeypatch, capsys):
+    """The load times a few decoding steps at each precision and keeps the fastest; here all but one are made
+    slow on purpose (a sleep in each of their forward passes), and that one must be kept."""
     import time
 
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from shared.int8 import Int8Linear
+
     config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
     net = LlamaForCausalLM(config).eval()
-    real = LlamaForCausalLM.forward
+    real, slow, embed = generation.at_precision, set(), torch.nn.Embedding.forward
 
-    def forward(self, *args, **kwargs):
-        if (self.dtype == torch.bfloat16) == (slow == "bf16"):
+    def at_precision(model, precision):
+        copy = real(model, precision)
+        if precision != fast:
+            slow.add(id(copy.get_input_embeddings()))
+        return copy
+
+    def slowed(self, *args):  # a sleep in each decoding step of a slow copy (the first module of a step)
+        if id(self) in slow:
             time.sleep(0.005)
-        return real(self, *args, **kwargs)
+        return embed(self, *args)
 
-    monkeypatch.setattr(LlamaForCausalLM, "forward", forward)
-    chosen = generation.faster_for_decoding(net, steps=3)
-    assert chosen.dtype == (torch.float32 if slow == "bf16" else torch.bfloat16)
-    assert net.dtype == torch.float32  # the fp32 model itself is never converted in place
-    assert f"Decoding in {'fp32' if slow == 'bf16' else 'bf16'} on this CPU" in capsys.readouterr().out
+    monkeypatch.setattr(generation, "at_precision", at_precision)
+    monkeypatch.setattr(torch.nn.Embedding, "forward", slowed)
+    chosen = generation.fastest_for_decoding(net, ["fp32", "bf16", "int8"], steps=3)
+    assert chosen.decoding_precision == fast
+    int8_layers = [m for m in chosen.modules() if isinstance(m, Int8Linear)]
+    assert chosen.dtype == (torch.float32 if fast == "fp32" else torch.bfloat16) and bool(int8_layers) == (fast == "int8")
+    assert net.dtype == torch.float32 and not any(isinstance(m, Int8Linear) for m in net.modules())  # left as it was
+    assert f"Decoding in {fast} on this CPU" in capsys.readouterr().out
 
 
-def test_a_forced_dtype_is_loaded_as_is_without_timing(monkeypatch):
-    monkeypatch.setenv("NLP_COURSE_LM_DTYPE", "bfloat16")  # its own cache entry: loaded here unless already
-    monkeypatch.setattr(generation, "faster_for_decoding", lambda net: pytest.fail("timed a forced dtype"))
-    assert generation.load()[0].dtype == torch.bfloat16
+@pytest.mark.parametrize("forced, precision", [("bfloat16", "bf16"), ("int8", "int8")])
+def test_a_forced_precision_is_loaded_as_is_without_timing(forced, precision, monkeypatch):
+    monkeypatch.setenv("NLP_COURSE_LM_DTYPE", forced)  # its own cache entry: loaded here unless already
+    monkeypatch.setattr(generation, "fastest_for_decoding", lambda *a, **k: pytest.fail("timed a forced precision"))
+    assert generation.load()[0].decoding_precision == precision
+    monkeypatch.setenv("NLP_COURSE_LM_DTYPE", "int4")
+    with pytest.raises(ValueError, match="NLP_COURSE_LM_DTYPE"):
+        generation.load()
+
+
+def test_int8_weights_keep_smollm2_as_good_on_real_text(monkeypatch):
+    """Weight-only int8 (one scale per output row) against fp32 on real paragraphs: the mean negative
+    log-likelihood per token within 1%, and a greedy continuation that starts the same."""
+    monkeypatch.setenv("NLP_COURSE_LM_DTYPE", "fp32")
+    fp32, tokenizer = generation.load()
+    monkeypatch.setenv("NLP_COURSE_LM_DTYPE", "int8")
+    int8, _ = generation.load()
+    from benchmarks.generation import held_out_paragraphs
+
+    def nll(net) -> float:
+        total = count = 0
+        with torch.inference_mode():
+            for text in held_out_paragraphs(8):
+                ids = tokenizer(text, return_tensors="pt", truncation=True, max_length=256)["input_ids"]
+                total += net(input_ids=ids, labels=ids).loss.float().item() * (ids.shape[1] - 1)
+                count += ids.shape[1] - 1
+        return total / count
+
+    a, b = nll(fp32), nll(int8)
+    assert abs(b - a) / a < 0.01 and 2.5 < a < 4.5
+    ids = tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    greedy = generation.Settings(max_new_tokens=6, temperature=0)
+    assert list(generation.stream_tokens(fp32, ids, greedy)) == list(generation.stream_tokens(int8, ids, greedy))
+
+
+def test_the_written_out_llama_step_computes_what_the_models_forward_does():
+    """shared.nets.llama_decoder against LlamaForCausalLM.forward on a small random Llama with grouped keys: a
+    prompt, a few tokens one at a time, then several at once after them (the masked path)."""
+    from transformers import GPT2Config, LlamaConfig, LlamaForCausalLM
+
+    from shared.nets import llama_decoder
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=96, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+    net = LlamaForCausalLM(config).eval()
+    ids = torch.randint(0, 96, (1, 20))
+    decoder = llama_decoder.LlamaDecoder(net, max_tokens=20)
+    with torch.inference_mode():
+        want = net(input_ids=ids).logits[0].float()
+        got = [decoder(ids[:, :9])] + [decoder(ids[:, i:i + 1]) for i in range(9, 14)] + [decoder(ids[:, 14:])]
+    for position, logits in zip([8, 9, 10, 11, 12, 13, 19], got):
+        assert torch.allclose(logits, want[position], atol=1e-5), position
+    with pytest.raises(ValueError, match="past this decoder"):
+        decoder(ids[:, :1])
+    assert llama_decoder.supports(net)
+    config.rope_parameters = {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0}
+    assert not llama_decoder.supports(LlamaForCausalLM(config))
+    assert not llama_decoder.supports(SimpleNamespace(config=GPT2Config()))
+
+
+def test_an_int8_linear_layer_computes_what_the_linear_layer_did():
+    from shared.int8 import Int8Linear, int8_weights
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 48)
+    x = torch.randn(5, 8, 64)
+    for rows in (x[:1, :1], x):  # one token (the int8 kernel) and a prompt's 40 (unpacked weights)
+        with torch.inference_mode():
+            want, got = linear(rows), Int8Linear(linear)(rows).float()
+        assert got.shape == want.shape and (got - want).abs().max() < 0.02 * want.abs().max()
+    net = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2, bias=False))
+    quantized = int8_weights(net)
+    assert [type(m).__name__ for m in quantized] == ["Int8Linear", "ReLU", "Int8Linear"]
+    assert quantized[0].weight.dtype == torch.int8 and quantized[2].bias is None
+    assert isinstance(net[0], torch.nn.Linear) and net[0].weight.dtype == torch.float32
 
 
 def test_tokens_are_made_ahead_of_a_slow_reader_and_stop_when_it_leaves():

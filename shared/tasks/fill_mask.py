@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from shared import hub
+from shared import compute, hub
 from shared.tasks import InputError, Output, answer_batch, check_text
 
 TASK = "fill_mask"
@@ -88,6 +88,7 @@ def _fill(requests: list[tuple[str, str]], model: str | None, top_k: int = TOP_K
     return out
 
 
+@compute.on_it
 def top_tokens(net, tokenizer, enc, k: int = TOP_K) -> list[dict]:
     """For each row of the encoded texts `enc`: {token: probability} of the `k` likeliest tokens at its [MASK],
     best first (shared by predict and the training script's probe)."""

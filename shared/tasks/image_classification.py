@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared import hub
+from shared import compute, hub
 from shared.modeling import cached
 from shared.tasks import InputError, Output
 from shared.tasks.basics import MAX_IMAGE_SIDE, read_rgb
@@ -108,6 +108,7 @@ def to_tensor(crops: np.ndarray):
     return (torch.from_numpy(np.array(crops)).permute(0, 3, 1, 2).float() - 127.0) / 128.0
 
 
+@compute.on_it
 def classify(net, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One forward pass over a batch of 224 x 224 crops -> ((n, 1000) class probabilities, (n, 1280, 7, 7)
     last feature maps)."""

@@ -13,7 +13,7 @@ The module follows the task contract of `shared.tasks`.
 
 from __future__ import annotations
 
-from shared import hub
+from shared import hub, modeling
 from shared.tasks import Output, answer_batch, check_text
 
 TASK = "ner"
@@ -96,8 +96,6 @@ def _token_scores(net, tokenizer, texts: list[str]) -> list[tuple[dict, int]]:
     passes (a batch of visitors)."""
     import torch
 
-    from shared.modeling import row_chunks
-
     enc = tokenizer(texts, truncation=True, max_length=MAX_MODEL_TOKENS, stride=STRIDE,
                     return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt")
     offsets = enc.pop("offset_mapping").tolist()
@@ -106,8 +104,7 @@ def _token_scores(net, tokenizer, texts: list[str]) -> list[tuple[dict, int]]:
     if getattr(net.config, "casing_feature", False):
         enc["token_type_ids"] = torch.tensor([word_cases(texts[owner], window, offs)
                                               for owner, window, offs in zip(owners, words, offsets)])
-    with torch.inference_mode():
-        probs = torch.cat([net(**chunk).logits.float().softmax(-1) for chunk in row_chunks(enc, BATCH_WINDOWS)])
+    probs = modeling.probabilities(net, enc, rows=BATCH_WINDOWS)
     best: list[dict[tuple[int, int], tuple[float, object, int]]] = [{} for _ in texts]
     for row, (owner, window, offs) in enumerate(zip(owners, words, offsets)):
         positions = [i for i, w in enumerate(window) if w is not None]
@@ -123,8 +120,6 @@ def _token_scores(net, tokenizer, texts: list[str]) -> list[tuple[dict, int]]:
 def tag_words(token_lists: list[list[str]], model: str | None = None, batch_size: int = 32) -> list[list[str]]:
     """IOB2 tags for pre-split words (one per word, its first piece's), as the checkpoint reads them: for scoring
     on CoNLL-style data. Words past the window are tagged O."""
-    import torch
-
     net, tokenizer = load(model)
     id2label = {int(k): v for k, v in net.config.id2label.items()}
     use_casing = getattr(net.config, "casing_feature", False)
@@ -136,8 +131,7 @@ def tag_words(token_lists: list[list[str]], model: str | None = None, batch_size
         enc.pop("labels")
         word_ids = [enc.word_ids(i) for i in range(len(chunk))]
         batch = tokenizer.pad(dict(enc), return_tensors="pt")
-        with torch.inference_mode():
-            ids = net(**batch).logits.argmax(-1).tolist()
+        ids = modeling.probabilities(net, batch).argmax(-1).tolist()
         for i, tokens in enumerate(chunk):
             tags, seen = ["O"] * len(tokens), set()
             for j, w in enumerate(word_ids[i]):

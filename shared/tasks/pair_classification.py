@@ -8,7 +8,7 @@ ValueError with a sentence a user understands.
 
 from __future__ import annotations
 
-from shared import hub
+from shared import hub, modeling
 from shared.tasks import Output, answer_batch, check_text
 
 TASK = "pair_classification"
@@ -61,8 +61,6 @@ def predict_batch(pairs: list, model: str | None = None) -> list[Output]:
 
 
 def _classify(pairs: list[tuple[str, str]], model: str | None) -> list[Output]:
-    import torch
-
     net, tokenizer = load(model)
     id2label = getattr(net.config, "id2label", None) or dict(enumerate(LABELS))
     out: list[Output] = []
@@ -70,8 +68,7 @@ def _classify(pairs: list[tuple[str, str]], model: str | None) -> list[Output]:
         firsts, seconds = zip(*pairs[start:start + BATCH_SIZE])
         full = tokenizer(list(firsts), list(seconds), truncation=False, verbose=False)["input_ids"]
         inputs = tokenizer.pad(encode(tokenizer, list(firsts), list(seconds)), return_tensors="pt")
-        with torch.inference_mode():
-            probs = torch.softmax(net(**inputs).logits.float(), dim=-1).tolist()
+        probs = modeling.probabilities(net, inputs).tolist()
         for ids, row in zip(full, probs):
             result = Output({str(id2label[i]): float(p) for i, p in enumerate(row)})
             if len(ids) > MAX_MODEL_TOKENS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared import hub
+from shared import compute, hub
 from shared.tasks import Output, answer_batch, check_text
 
 TASK = "qa"
@@ -126,19 +126,25 @@ def predict_batch(requests: list, model: str | None = None) -> list[Output]:
     return answer_batch(requests, check, lambda good: _answer(good, model), unpack="(question, context)")
 
 
-def _answer(requests: list[tuple[str, str]], model: str | None) -> list[Output]:
+def _span_logits(net, batch: dict):
+    """(start, end) logits in fp32 of every window of `batch`, BATCH_WINDOWS windows per forward pass."""
     import torch
 
     from shared.modeling import row_chunks
+
+    with torch.inference_mode():
+        outs = [net(**chunk) for chunk in row_chunks(batch, BATCH_WINDOWS)]
+        return torch.cat([o.start_logits for o in outs]).float(), torch.cat([o.end_logits for o in outs]).float()
+
+
+def _answer(requests: list[tuple[str, str]], model: str | None) -> list[Output]:
+    import torch
 
     net, tokenizer = load(model)
     examples = [{"id": str(i), "question": q, "context": c} for i, (q, c) in enumerate(requests)]
     features = preprocess_eval({k: [e[k] for e in examples] for k in ("id", "question", "context")}, tokenizer)
     batch = {k: torch.tensor(features[k]) for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
-    with torch.inference_mode():
-        outs = [net(**chunk) for chunk in row_chunks(batch, BATCH_WINDOWS)]
-    start = torch.cat([o.start_logits for o in outs]).float()
-    end = torch.cat([o.end_logits for o in outs]).float()
+    start, end = compute.run(_span_logits, net, batch)
     mask = torch.tensor([[o is None for o in offs] for offs in features["offset_mapping"]])
     start_p = start.masked_fill(mask, -1e9).softmax(-1).log().numpy()
     end_p = end.masked_fill(mask, -1e9).softmax(-1).log().numpy()

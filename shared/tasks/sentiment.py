@@ -11,7 +11,7 @@ import functools
 import html
 import re
 
-from shared import hub
+from shared import hub, modeling
 from shared.tasks import Output, answer_batch, check_text
 
 TASK = "sentiment"
@@ -109,8 +109,6 @@ def predict(text: str, model: str | None = None) -> Output:
 
 
 def _classify(texts: list[str], model: str | None) -> list[Output]:
-    import torch
-
     net, tokenizer = load(model)
     id2label = {int(k): v for k, v in net.config.id2label.items()}
     out: list[Output] = []
@@ -120,8 +118,7 @@ def _classify(texts: list[str], model: str | None) -> list[Output]:
         enc = tokenizer(clean, truncation=True, max_length=MAX_MODEL_TOKENS, padding=True, return_tensors="pt",
                         return_offsets_mapping=True)
         offsets = enc.pop("offset_mapping")
-        with torch.inference_mode():
-            probs = net(**enc).logits.float().softmax(-1).tolist()
+        probs = modeling.probabilities(net, enc).tolist()
         for i, (text, read) in enumerate(zip(chunk, clean)):
             n = int(enc["attention_mask"][i].sum())
             end = int(offsets[i][:n].max())

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared import hub
+from shared import compute, hub
 from shared.modeling import cached
 from shared.tasks import InputError, Output
 from shared.tasks.basics import MAX_IMAGE_SIDE, read_image
@@ -132,6 +132,7 @@ def load(model: str | os.PathLike | None = None):
     return cached((TASK, where), build)
 
 
+@compute.on_it
 def probabilities(net, digits: np.ndarray) -> np.ndarray:
     """(n, 10) digit probabilities for a batch of 28 x 28 MNIST-style digits."""
     import torch

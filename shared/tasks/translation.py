@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from shared import hub
+from shared import compute, hub
 from shared.tasks import Output, check_text
 
 TASK = "translation"
@@ -102,6 +102,7 @@ def _load(where: str):
     return net.eval(), AutoTokenizer.from_pretrained(where)
 
 
+@compute.on_it
 def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BEAMS,
                     max_new_tokens: int = MAX_NEW_TOKENS) -> list[str]:
     """French for each English string (one generate call); the same code serves training's evaluation."""
