@@ -13,7 +13,8 @@ In one run, on the same model (SmolLM2-135M-Instruct) and the same ~100-token pr
 4. whether bf16 and int8 weights are "as good": mean negative log-likelihood per token against fp32 on real
    English paragraphs (SQuAD v1.1 dev contexts) and greedy agreement on the prompts.
 The ceiling is the memory bandwidth (measured here by summing a 1 GiB tensor) over the weight bytes read per token
-at each precision (every weight once; the input embedding only where the output layer is not tied to it). The CPU model heads the table; `--results` writes the table into benchmarks/RESULTS.md.
+at each precision (every weight once; the input embedding only where the output layer is not tied to it). The
+CPU model heads the table; `--results` writes the table into benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

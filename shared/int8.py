@@ -4,7 +4,7 @@ with bf16 activations (`torch._weight_int8pack_mm`, the kernel torchao's int8 we
 Decoding one token reads every weight once, so its speed is bytes over memory bandwidth: int8 reads a quarter of
 fp32's bytes. Unlike dynamic quantization (`torch.ao.quantization.quantize_dynamic`, which rounds the activations
 to int8 too and took SmolLM2's perplexity from 25.6 to 98), only the weights are rounded, per row, to 1/254 of the
-row's largest magnitude: perplexity 25.60 -> 25.66 on 40 SQuAD v1.1 dev paragraphs (`benchmarks/generation.py`).
+row's largest magnitude: perplexity 25.60 -> 25.65 on 40 SQuAD v1.1 dev paragraphs (`benchmarks/generation.py`).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ The model is SmolLM2-135M-Instruct (the Hub id `HuggingFaceTB/SmolLM2-135M-Instr
 which the chat and code tasks share: a decoding step with a key/value cache (`decoding_step`: for Llama models
 written out over the model's modules, `shared.nets.llama_decoder`), on the process's compute thread
 (`shared.compute`); greedy decoding at temperature 0, else temperature + nucleus (top-p) sampling from a seeded
-generator, so a seed gives the same text again. Decoding a token reads every weight once, so fewer bytes per weight decode faster, where the CPU's
-kernels for one token (matrix times vector) keep up: on an AMD EPYC with avx512_bf16 bf16 weights made 34.3 tok/s,
+generator, so a seed gives the same text again. Decoding a token reads every weight once, so fewer bytes per
+weight decode faster where the CPU's kernels for one token (matrix times vector) keep up: on an AMD EPYC with avx512_bf16 bf16 weights made 34.3 tok/s,
 on an Intel Xeon with AMX 25.7 against 29.0 in fp32. So the load times a few decoding steps at each precision this
 CPU offers and keeps the fastest (`fastest_for_decoding`, a few seconds once per process): fp32, int8 weights
 (`shared.int8`: weight-only, bf16 activations; perplexity 25.60 -> 25.65) and, with native bf16, bf16 weights.
@@ -127,8 +127,8 @@ def at_precision(net, precision: str):
 
 def fastest_for_decoding(net, precisions: list[str], steps: int = 12):
     """`net` (fp32) at whichever of `precisions` makes a token fastest on this CPU: each decodes `steps` tokens
-    with the key/value cache after a short prompt, twice, and the better time counts. One copy is made at a time
-    (the slower one is dropped before the next is made)."""
+    with the key/value cache after a short prompt, twice, and the better time counts. At most two copies are held
+    at once: the fastest so far and the one being timed."""
     import time
 
     import torch
@@ -162,7 +162,7 @@ def fastest_for_decoding(net, precisions: list[str], steps: int = 12):
 def decoding_step(net, max_tokens: int):
     """A function: (1, n) token ids -> the fp32 logits after the last of them, each call continuing the text of
     the calls before it (at most `max_tokens` in all). For a Llama model (SmolLM2) the step written out over its
-    modules (`shared.nets.llama_decoder`: 21.4 -> 16 ms a token with int8 weights); else the model's own forward
+    modules (`shared.nets.llama_decoder`: 21.4 -> about 18 ms a token with int8 weights); else the model's own forward
     with a transformers cache."""
     from shared.nets import llama_decoder
 
