@@ -4,8 +4,9 @@ modules: what `LlamaForCausalLM.forward` computes with a key/value cache, withou
 A SmolLM2 decoding step is 30 layers of small matrix-vector products, so the Python around them counts: through
 `forward` a step with int8 weights took 21.4 ms, of which the matrix products were about 12 and the rest the cache
 object's concatenations, the mask and attention dispatch and the output records, for one token. Here each layer is
-its own modules (norms, projections, MLP: the same weights and kernels, whatever their precision) with rotary
-embeddings, a preallocated cache and `scaled_dot_product_attention` in between.
+its own projections (the same weights and kernels, whatever their precision) with one-call norms (`F.rms_norm`,
+what `LlamaRMSNorm` computes in seven), rotary embeddings from a table made once, a preallocated cache and
+`scaled_dot_product_attention` in between.
 
 `supports(net)` says whether a model is one this covers (Llama with default rotary embeddings); for any other the
 caller keeps `forward`.
@@ -32,31 +33,42 @@ class LlamaDecoder:
         self.net, self.model = net, model
         self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
+        self.eps = config.rms_norm_eps
         dtype = model.embed_tokens.weight.dtype
         shape = (len(model.layers), 1, self.kv_heads, max_tokens, self.head_dim)
         self.keys, self.values = torch.empty(shape, dtype=dtype), torch.empty(shape, dtype=dtype)  # written before read
         self.length = 0
+        # rotary embeddings of every position: x * cos + rotate_half(x) * sin, where rotate_half(x) = (-x2, x1) is
+        # (x2, x1) * (-1, 1): the halves swapped (`_rotate`), and the sign kept in the table
+        cos, sin = model.rotary_emb(model.embed_tokens.weight[:1, None], torch.arange(max_tokens)[None])
+        half = self.head_dim // 2
+        self.cos, self.sin = cos[0], torch.cat([-sin[0, :, :half], sin[0, :, half:]], dim=-1)
+
+    def _norm(self, x, norm):
+        return F.rms_norm(x, x.shape[-1:], norm.weight, self.eps)
+
+    def _rotate(self, x, cos, sin):
+        return x * cos + x.unflatten(-1, (2, -1)).flip(-2).flatten(-2) * sin
 
     def __call__(self, ids: torch.Tensor) -> torch.Tensor:
-        from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
-
         past, new = self.length, ids.shape[1]
         if past + new > self.keys.shape[3]:
             raise ValueError(f"{past + new} tokens, past this decoder's {self.keys.shape[3]}.")
         x = self.model.embed_tokens(ids)
-        cos, sin = self.model.rotary_emb(x, torch.arange(past, past + new)[None])
+        cos, sin = self.cos[past:past + new], self.sin[past:past + new]
         mask = None if new == 1 else torch.ones(new, past + new, dtype=torch.bool).tril(past)
         for i, layer in enumerate(self.model.layers):
-            attention, h = layer.self_attn, layer.input_layernorm(x)
+            attention, mlp, h = layer.self_attn, layer.mlp, self._norm(x, layer.input_layernorm)
             q = attention.q_proj(h).view(1, new, self.heads, self.head_dim).transpose(1, 2)
             k = attention.k_proj(h).view(1, new, self.kv_heads, self.head_dim).transpose(1, 2)
-            v = attention.v_proj(h).view(1, new, self.kv_heads, self.head_dim).transpose(1, 2)
-            q, k = apply_rotary_pos_emb(q, k, cos, sin)
-            self.keys[i, :, :, past:past + new] = k
-            self.values[i, :, :, past:past + new] = v
-            out = F.scaled_dot_product_attention(q, self.keys[i, :, :, :past + new], self.values[i, :, :, :past + new],
-                                                 attn_mask=mask, scale=attention.scaling, enable_gqa=True)
+            self.keys[i, :, :, past:past + new] = self._rotate(k, cos, sin)
+            self.values[i, :, :, past:past + new] = attention.v_proj(h).view(1, new, self.kv_heads, self.head_dim
+                                                                             ).transpose(1, 2)
+            out = F.scaled_dot_product_attention(self._rotate(q, cos, sin), self.keys[i, :, :, :past + new],
+                                                 self.values[i, :, :, :past + new], attn_mask=mask,
+                                                 scale=attention.scaling, enable_gqa=True)
             x = x + attention.o_proj(out.transpose(1, 2).reshape(1, new, self.heads * self.head_dim))
-            x = x + layer.mlp(layer.post_attention_layernorm(x))
+            h = self._norm(x, layer.post_attention_layernorm)
+            x = x + mlp.down_proj(mlp.act_fn(mlp.gate_proj(h)) * mlp.up_proj(h))
         self.length = past + new
-        return self.net.lm_head(self.model.norm(x[:, -1:]))[0, -1].float()
+        return self.net.lm_head(self._norm(x[:, -1:], self.model.norm))[0, -1].float()

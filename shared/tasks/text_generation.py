@@ -182,7 +182,9 @@ def stream_tokens(net, input_ids, settings: Settings, stop_ids=()) -> Iterator[i
     eos = net.generation_config.eos_token_id
     stop = set(stop_ids) | set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
     generator = torch.Generator().manual_seed(settings.seed)
-    step = decoding_step(net, input_ids.shape[1] + settings.max_new_tokens)
+    # made on the compute thread too: torch work in another thread (the decoder's rotary table) gives that thread an
+    # OpenMP pool of its own, and with two pools every kernel waited (the Space streamed 24.5 tok/s, not 45)
+    step = compute.run(decoding_step, net, input_ids.shape[1] + settings.max_new_tokens)
 
     # inference mode per step, never across a `yield`: it belongs to the thread, and Gradio resumes a generator in
     # whichever worker thread is free. Held across yields, every step after a hop ran with autograd on, each one's
