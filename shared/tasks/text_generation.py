@@ -5,11 +5,12 @@ The model is SmolLM2-135M-Instruct (the Hub id `HuggingFaceTB/SmolLM2-135M-Instr
 which the chat and code tasks share: a decoding step with a key/value cache (`decoding_step`: for Llama models
 written out over the model's modules, `shared.nets.llama_decoder`), on the process's compute thread
 (`shared.compute`); greedy decoding at temperature 0, else temperature + nucleus (top-p) sampling from a seeded
-generator, so a seed gives the same text again. Decoding a token reads every weight once, so fewer bytes per
-weight decode faster where the CPU's kernels for one token (matrix times vector) keep up: on an AMD EPYC with
-avx512_bf16 bf16 weights made 34.3 tok/s, on an Intel Xeon with AMX 25.7 against 29.0 in fp32. So the load times a
-few decoding steps at each precision this CPU offers and keeps the fastest (`fastest_for_decoding`, a few seconds once per process): fp32, int8 weights
-(`shared.int8`: weight-only, bf16 activations; perplexity 25.60 -> 25.65) and, with native bf16, bf16 weights.
+generator, so a seed gives the same text again. Decoding a token reads every weight once, so fewer bytes per weight
+decode faster where the CPU's kernels for one token (matrix times vector) keep up: on an AMD EPYC with avx512_bf16
+bf16 weights made 34.3 tok/s, on an Intel Xeon with AMX 25.7 against 29.0 in fp32. So the load times a few decoding
+steps at each precision this CPU offers and keeps the fastest (`fastest_for_decoding`, a few seconds once per
+process): fp32, int8 weights (`shared.int8`: weight-only, bf16 activations; perplexity 25.60 -> 25.65) and, with
+native bf16, bf16 weights.
 On a GPU, bf16. `NLP_COURSE_LM_DTYPE=float32|bfloat16|int8` forces one. Not used: dynamic int8 (`quantize_dynamic`,
 activations rounded too) took perplexity on 40 SQuAD dev paragraphs from 25.6 to 98.
 
