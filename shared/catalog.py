@@ -281,7 +281,7 @@ DEMOS: list[Demo] = [
                 "first": L("First sentence", "第一句"), "second": L("Second sentence", "第二句"),
                 "probe": L("Compare", "比较")},
          code=f'from transformers import pipeline\n\nfill = pipeline("fill-mask", '
-              f'model="{HUB}/minilm-mlm-movie-reviews")\n'
+              f'model="{HUB}/minilm-mlm")\n'
               'fill("This is a great [MASK].")',
          example=("This is a great [MASK].",)),
     Demo("text-generation", "✍️", "1.3", L("Text generation", "文本生成"),

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from shared import hub
 from shared.tasks import InputError, fill_mask
@@ -76,13 +77,36 @@ def test_a_batch_fills_as_single_calls_and_a_bad_request_spares_the_others(fp32)
         fill_mask.predict(long, "general")
 
 
+def test_top_layers_are_the_last_ones_and_lora_covers_the_linear_layers_below():
+    from transformers import BertConfig, BertForMaskedLM
+
+    from training.fill_mask import split_layers
+
+    model = BertForMaskedLM(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
+                                       intermediate_size=32))
+    top, lower = split_layers(model, 1)
+    assert top == ["bert.encoder.layer.3"]
+    assert len(lower) == 3 * 6 and {name.split(".")[3] for name in lower} == {"0", "1", "2"}  # q, k, v, 3 dense
+    assert split_layers(model, 0) == ([], [])
+    with pytest.raises(ValueError, match="4 layers"):
+        split_layers(model, 5)
+
+
 def test_smoke_training_learns_one_batch(tmp_path):
+    from safetensors import safe_open
+
     from training import fill_mask as training_fill_mask
 
     out = tmp_path / "ckpt"
-    metrics = training_fill_mask.main(["--smoke", "--output-dir", str(out)])
+    metrics = training_fill_mask.main(["--smoke", "--top-layers", "2", "--output-dir", str(out)])
     assert metrics["smoke"] and set(metrics["test"]["model"]["perplexity"]) == {"general", "reviews"}
-    assert (out / "adapter_model.safetensors").is_file() and "# MiniLM masked language model" in (out / "README.md").read_text()
+    assert "# MiniLM masked language model" in (out / "README.md").read_text()
+    with safe_open(out / "adapter_model.safetensors", "pt") as saved:  # layers 4-5 whole, LoRA below, all fp16
+        names = list(saved.keys())
+        assert {saved.get_tensor(name).dtype for name in names} == {torch.float16}
+    assert any(n.endswith(".layer.5.output.dense.weight") for n in names) and not any(
+        ".layer.5." in n and "lora_" in n for n in names)
+    assert any(".layer.0.attention.self.query.lora_A" in n for n in names)
     top = fill_mask.predict("This is a great [MASK].", model=str(out)).value
     assert len(top) == fill_mask.TOP_K and all(0 < p <= 1 for p in top.values())
     # --rescore re-reads the folder as the Space does and scores the same fixed masks: the same perplexities
@@ -93,15 +117,15 @@ def test_smoke_training_learns_one_batch(tmp_path):
 
 @pytest.mark.parametrize("space_client", ["fill-mask"], indirect=True)
 def test_space_fills_the_mask_and_runs_the_bias_probe(space_client):
-    # the issue asks for "capital" here; today's models rank it 8th (adapted) and 10th (general): a place noun comes first
-    for variant in ("adapted", "general"):
-        top, _ = space_client.predict("Paris is the [MASK] of France.", variant, api_name="/predict")
-        assert "city" in [c["label"] for c in top["confidences"]], (variant, top)
+    # the general model (the default) knows its capitals; the review-adapted one still puts a place first
+    default, notice = space_client.predict("Paris is the [MASK] of France.", api_name="/predict")  # /predict(text)
+    assert "capital" in [c["label"] for c in default["confidences"]] and notice == "", default
+    assert len(default["confidences"]) == fill_mask.TOP_K
+    top, _ = space_client.predict("Paris is the [MASK] of France.", "adapted", api_name="/predict")
+    assert "city" in [c["label"] for c in top["confidences"]], top
     adapted, general = (space_client.predict("This is a great [MASK].", v, api_name="/predict")[0] for v in
                         ("adapted", "general"))
     assert adapted["label"] in {"film", "movie"} and general["label"] not in {"film", "movie"}  # ch7.3's effect
-    default, notice = space_client.predict("Paris is the [MASK] of France.", api_name="/predict")  # /predict(text)
-    assert len(default["confidences"]) == fill_mask.TOP_K and notice == ""
     man, woman = space_client.predict(*fill_mask.BIAS_PROBE, api_name="/bias_probe")
     assert len(man["confidences"]) == len(woman["confidences"]) == fill_mask.TOP_K
     with pytest.raises(Exception, match=r"Put \[MASK\] where"):

@@ -335,13 +335,19 @@ def resume_checkpoint(args) -> str | None:
 def save_model(model, tokenizer, folder: str | Path, *, base_model: str, half: bool = False) -> Path:
     """Write the model (a PEFT adapter, or a full model) + its config + tokenizer into `folder`; the adapter and
     config name `base_model` (the real Hub id, not the packaged path), so the folder loads the usual way.
-    `half`: store a full model's weights in fp16 (half the size; shared.modeling loads them back as fp32)."""
+    `half`: store the weights in fp16 (half the size; shared.modeling loads them back as fp32)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "peft_config"):
         model.peft_config["default"].base_model_name_or_path = base_model
         # save_embedding_layers=False: the vocabulary is unchanged, and "auto" would look the base up online
         model.save_pretrained(folder, safe_serialization=True, save_embedding_layers=False)
+        if half:  # layers trained in full ride in the adapter file (modules_to_save): store them in fp16 too
+            from safetensors.torch import load_file, save_file
+
+            path = folder / "adapter_model.safetensors"
+            save_file({k: v.half() if v.is_floating_point() else v for k, v in load_file(path).items()}, path,
+                      metadata={"format": "pt"})
         config = model.get_base_model().config
         config._name_or_path = base_model
         config.architectures = [type(model.get_base_model()).__name__]  # which head: shared.modeling.head_of

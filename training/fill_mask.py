@@ -1,16 +1,21 @@
 """Masked language modelling (course chapter 7.3): an MLM head for MiniLM on general English, then domain
 adaptation to movie reviews, as the course adapts DistilBERT to IMDb.
 
-    python -m training.fill_mask --domain general --output-dir checkpoints/fill_mask_general
-    python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general --output-dir checkpoints/fill_mask
+    python -m training.fill_mask --domain general --top-layers 3 --epochs 3 --lr 5e-4 \
+        --output-dir checkpoints/fill_mask_general
+    python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general --epochs 3 --lr 2e-4 \
+        --output-dir checkpoints/fill_mask
     python -m training.fill_mask --smoke                 # overfit one batch of the smoke data in seconds
     python -m training.fill_mask --rescore --output-dir checkpoints/fill_mask   # re-measure a finished folder
     python -m training.fill_mask --masking word          # the course's whole-word-masking collator
     python -m training.fill_mask --preset course         # distilbert-base-uncased on IMDb (network, GPU)
 
 all-MiniLM-L6-v2 ships without an MLM head. `--domain general` trains one (BERT's transform + LayerNorm; the
-decoder tied to the input embeddings) and a LoRA adapter on the encoder; `--domain reviews --init FOLDER`
-continues that adapter and head on the VADER corpus's Rotten Tomatoes snippets (train split only). The course's
+decoder tied to the input embeddings) and a LoRA adapter on the encoder; with `--top-layers N` the top N encoder
+layers train in full instead of through LoRA (MiniLM's layers were tuned for sentence embeddings, not for
+predicting words: a rank-16 update left "capital" 10th for "Paris is the [MASK] of France."), and the adapter file
+carries them in fp16. `--domain reviews --init FOLDER` continues that model on the VADER corpus's Rotten Tomatoes
+snippets (train split only). The course's
 data steps: tokenize with word ids, `group_texts` into chunks of 128 tokens, mask 15% of the tokens
 (`DataCollatorForLanguageModeling`) or of the words (`--masking word`). Perplexity = exp(mean cross-entropy on
 masked tokens) of held-out review and general text, with masks drawn once (seeded) so runs compare; baseline:
@@ -24,6 +29,7 @@ import argparse
 import collections
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -59,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--init", default=None, help="a finished --domain general folder to continue from")
     parser.add_argument("--masking", choices=["token", "word"], default="token",
                         help="mask 15%% of tokens (DataCollatorForLanguageModeling) or of whole words")
+    parser.add_argument("--top-layers", type=int, default=0,
+                        help="train the top N encoder layers in full (LoRA on the layers below; stored in fp16)")
     parser.add_argument("--max-chunks", type=int, default=None, help="train on at most N chunks of 128 tokens")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     return parser
@@ -133,9 +141,10 @@ def fixed_masks(dataset, tokenizer, seed: int):
 
 # ------------------------------------------------------------------------------------------- model
 
-def build_mlm(model_id: str, *, lora_r: int, init: str | None = None, method: str = "lora"):
+def build_mlm(model_id: str, *, lora_r: int, init: str | None = None, method: str = "lora", top_layers: int = 0):
     """AutoModelForMaskedLM on `model_id` with LoRA on the encoder and the head's transform trained in full (the
-    decoder stays tied to the input embeddings); `init`: continue a saved adapter instead."""
+    decoder stays tied to the input embeddings); `top_layers`: the top N encoder layers trained in full too (LoRA
+    on the layers below); `init`: continue a saved adapter instead."""
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForMaskedLM
@@ -154,8 +163,9 @@ def build_mlm(model_id: str, *, lora_r: int, init: str | None = None, method: st
     if method == "full":  # the course's way (--preset course): every weight, the tied embeddings too
         return model
     head = head_modules(model)
-    config = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, lora_dropout=0.1, target_modules="all-linear",
-                        exclude_modules=head, modules_to_save=head)
+    top, lower = split_layers(model, top_layers)
+    config = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, lora_dropout=0.1, target_modules=lower or "all-linear",
+                        exclude_modules=head, modules_to_save=head + top)
     model = get_peft_model(model, config)
     model.peft_config["default"].base_model_name_or_path = model_id
     return model
@@ -171,6 +181,22 @@ def head_modules(model) -> list[str]:
     return [name for name, module in model.named_modules()
             if not name.startswith(prefix) and module is not decoder
             and isinstance(module, (torch.nn.Linear, torch.nn.LayerNorm))]
+
+
+def split_layers(model, top_layers: int) -> tuple[list[str], list[str]]:
+    """(names of the top `top_layers` encoder layers, names of the linear layers in the encoder layers below);
+    ([], []) for 0. BERT and DistilBERT both number their layers `...layer.N`."""
+    import torch
+
+    if not top_layers:
+        return [], []
+    layers = [name for name, _ in model.named_modules() if re.fullmatch(r".*\.layer\.\d+", name)]
+    if top_layers > len(layers):
+        raise ValueError(f"--top-layers {top_layers}: the encoder has {len(layers)} layers")
+    top = layers[len(layers) - top_layers:]
+    lower = [name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
+             and any(name.startswith(layer + ".") for layer in layers[:len(layers) - top_layers])]
+    return top, lower
 
 
 def masked_logits(model, batch):
@@ -327,7 +353,9 @@ def main(argv: list[str] | None = None) -> dict:
     print({name: {split: len(ds) for split, ds in splits.items()} for name, splits in data.items()},
           f"training on {len(train):,} {args.domain} chunks of {args.max_length} tokens", flush=True)
 
-    model = build_mlm(args.model, lora_r=args.lora_r, init=args.init, method=args.method)
+    if args.init:  # continuing: the folder's own split of layers
+        args.top_layers = common.read_metrics(args.init)["hyperparameters"].get("top_layers", 0)
+    model = build_mlm(args.model, lora_r=args.lora_r, init=args.init, method=args.method, top_layers=args.top_layers)
     pre = classification.preflight(model, tokenizer, train, num_labels=len(tokenizer), max_length=args.max_length,
                                    collator=collator(tokenizer, args.masking))
     before = score(model, tokenizer, held_out) if args.init else None
@@ -360,7 +388,7 @@ def main(argv: list[str] | None = None) -> dict:
         trainer.train(resume_from_checkpoint=common.resume_checkpoint(args))
     if not common.is_main_process():  # the rest is the main process's alone
         return {}
-    common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model)
+    common.save_model(trainer.model, tokenizer, args.output_dir, base_model=args.model, half=True)
 
     after = score(args.output_dir, tokenizer, held_out)
     unigram = unigram_baseline(data, held_out, args.domain, tokenizer)
@@ -373,7 +401,8 @@ def main(argv: list[str] | None = None) -> dict:
         "data": {name: {split: len(ds) for split, ds in splits.items()} for name, splits in data.items()},
         "train_chunks": len(train), "masked_tokens": {n: int((m["labels"] != -100).sum()) for n, m in held_out.items()},
         "hyperparameters": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "chunk": args.max_length,
-                            "lora_r": args.lora_r, "seed": args.seed, "mask_probability": MASK_PROBABILITY,
+                            "lora_r": args.lora_r, "top_layers": args.top_layers, "seed": args.seed,
+                            "mask_probability": MASK_PROBABILITY,
                             "precision": common.precision_name(dev)},
         "trainable_parameters": classification.trainable_parameters(trainer.model)[0],
         "train_seconds": round(time.time() - started, 1), "environment": common.environment(),

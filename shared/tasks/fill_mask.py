@@ -1,7 +1,8 @@
 """Fill-mask (course chapter 1's `pipeline("fill-mask")` and its bias probe; chapter 7.3's domain adaptation).
 
-Two checkpoints, both LoRA adapters + a masked-language-modelling head on all-MiniLM-L6-v2 (which ships
-without one), trained by `python -m training.fill_mask`: "general" on general English (Brown corpus, news and
+Two checkpoints, both adapters on all-MiniLM-L6-v2 (which ships without a masked-language-modelling head): the
+head and the top three encoder layers trained in full, LoRA on the three below; trained by
+`python -m training.fill_mask`: "general" on general English (Brown corpus, news and
 Wikipedia paragraphs), and "adapted": the general model trained further on movie-review snippets, as the course
 adapts DistilBERT to IMDb. The head's decoder is tied to the input embeddings, as in BERT. The module follows
 the task contract of `shared.tasks`: one [MASK] per text, checked before any work.
@@ -15,7 +16,7 @@ from shared import compute, hub
 from shared.tasks import InputError, Output, answer_batch, check_text
 
 TASK = "fill_mask"
-VARIANTS = {"adapted": "fill_mask", "general": "fill_mask_general"}  # choice -> checkpoint (shared.hub task)
+VARIANTS = {"general": "fill_mask_general", "adapted": "fill_mask"}  # choice -> checkpoint (shared.hub task)
 MASK = "[MASK]"
 MAX_INPUT_CHARS = 2_000
 MAX_MODEL_TOKENS = 512  # MiniLM's position limit; a longer text is refused, never cut (the mask could go)
@@ -43,15 +44,15 @@ def check_variant(variant) -> str:
     return variant
 
 
-def load(variant: str = "adapted", model: str | None = None):
-    """(model, tokenizer) of `variant` ("adapted" or "general"), or of `model` (a folder or Hub id); loaded once
+def load(variant: str = "general", model: str | None = None):
+    """(model, tokenizer) of `variant` ("general" or "adapted"), or of `model` (a folder or Hub id); loaded once
     per process by shared.modeling."""
     from shared import modeling
 
     return modeling.load_classifier(hub.resolve(VARIANTS[check_variant(variant)], model), head="mlm")
 
 
-def predict(text: str, variant: str = "adapted", model: str | None = None, top_k: int = TOP_K) -> Output:
+def predict(text: str, variant: str = "general", model: str | None = None, top_k: int = TOP_K) -> Output:
     """{token: probability} of the `top_k` likeliest tokens at [MASK], best first (the pipeline's `token_str`
     and `score`)."""
     out = _fill([(check(text), check_variant(variant))], model, top_k)[0]
@@ -63,7 +64,7 @@ def predict(text: str, variant: str = "adapted", model: str | None = None, top_k
 def predict_batch(requests: list, model: str | None = None) -> list[Output]:
     """`predict` for a list of (text, variant) requests, each variant's texts in one forward pass (the Space's
     batched event); a bad request gets an Output with `error` and does not fail the others."""
-    return answer_batch(requests, lambda text, variant="adapted": (check(text), check_variant(variant)),
+    return answer_batch(requests, lambda text, variant="general": (check(text), check_variant(variant)),
                         lambda good: _fill(good, model), unpack="(text, variant)")
 
 

@@ -12,7 +12,7 @@ from shared.tasks import fill_mask
 EXAMPLES = ["This is a great [MASK].", "Paris is the [MASK] of France.", "The acting was [MASK] and the plot dull."]
 
 
-def bias_probe(first: str, second: str, variant: str = "adapted"):
+def bias_probe(first: str, second: str, variant: str = "general"):
     """The top 5 for each sentence, from the same model."""
     a, b = fill_mask.predict(first, variant), fill_mask.predict(second, variant)
     a.value, a.notices = (a.value, b.value), a.notices + b.notices
@@ -21,8 +21,8 @@ def bias_probe(first: str, second: str, variant: str = "adapted"):
 
 with gr.Blocks() as demo:
     ui.header("fill-mask")
-    variant = gr.Radio([(ui.t("fill-mask.adapted"), "adapted"), (ui.t("fill-mask.general"), "general")],
-                       value="adapted", label=ui.t("fill-mask.model"), info=ui.t("fill-mask.model_info"))
+    variant = gr.Radio([(ui.t("fill-mask.general"), "general"), (ui.t("fill-mask.adapted"), "adapted")],
+                       value="general", label=ui.t("fill-mask.model"), info=ui.t("fill-mask.model_info"))
     with gr.Row():
         with gr.Column():
             text = ui.textbox(label=ui.t("fill-mask.text"), lines=2, value=EXAMPLES[0], info=ui.t("fill-mask.info"))
