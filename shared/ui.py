@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Iterable
 
 import gradio as gr
@@ -168,8 +169,9 @@ def endpoint(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             try:
-                for result in fn(*args, **kwargs):
-                    yield _show(result)
+                with streaming():
+                    for result in fn(*args, **kwargs):
+                        yield _show(result)
             except gr.Error:
                 raise
             except (ValueError, CheckpointNotFound) as e:
@@ -189,6 +191,40 @@ def endpoint(fn):
         except Exception as e:  # noqa: BLE001
             raise _unexpected(fn, e, args) from None
     return wrapper
+
+
+# Gradio's queue looks for new events every millisecond (`Queue.sleep_when_free`, 0.001 s on Linux) and for
+# progress to send every 10 ms, with nothing queued too: about 1,100 wake-ups a second of the server's event loop.
+# On 2 CPUs both cores decode (torch's OpenMP threads), each wake-up takes one of them, and the other waits at the
+# kernel's end: the text-generation Space's server used 0.19 s of CPU during a 2.9 s stream, and a stream took 6-10%
+# longer than with the polls 10x rarer (Intel Xeon with AMX; benchmarks/generation.py). While a stream runs, the
+# queues of the served apps poll every STREAMING_POLL_SECONDS (a request arriving then waits at most that much more
+# to start); alone, a request is picked up as fast as Gradio does.
+STREAMING_POLL_SECONDS = 0.01
+_served_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # queue -> Gradio's own (poll, progress)
+_streams = 0
+_streams_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def streaming():
+    """While inside, the served queues poll STREAMING_POLL_SECONDS apart (progress 10x that); Gradio's own rates
+    are back once the last stream ends."""
+    global _streams
+    with _streams_lock:
+        _streams += 1
+        if _streams == 1:
+            for queue in list(_served_queues):
+                queue.sleep_when_free = STREAMING_POLL_SECONDS
+                queue.progress_update_sleep_when_free = 10 * STREAMING_POLL_SECONDS
+    try:
+        yield
+    finally:
+        with _streams_lock:
+            _streams -= 1
+            if _streams == 0:
+                for queue, (poll, progress) in list(_served_queues.items()):
+                    queue.sleep_when_free, queue.progress_update_sleep_when_free = poll, progress
 
 
 MAX_BATCH = 16  # requests a batched event answers in one call
@@ -297,13 +333,16 @@ STATUS_UPDATE_SECONDS = float(os.environ.get("NLP_COURSE_STATUS_UPDATE_SECONDS",
 
 def harden(demo: gr.Blocks) -> gr.Blocks:
     """What every served app gets, alone or in the suite: the upload cache cleaned hourly, queue places sent every
-    STATUS_UPDATE_SECONDS, and a request with too few inputs answered with a sentence (Gradio's own message is for
-    developers, hidden from users, and echoes every input it got into the log)."""
+    STATUS_UPDATE_SECONDS, the queue's polls slowed while a stream runs (`streaming`), and a request with too few
+    inputs answered with a sentence (Gradio's own message is for developers, hidden from users, and echoes every
+    input it got into the log)."""
     demo.delete_cache = demo.delete_cache or CACHE_CLEANUP
     if demo._queue.live_updates and STATUS_UPDATE_SECONDS > 0:  # not yet set (0: Gradio's way, on every job)
         demo.queue(status_update_rate=STATUS_UPDATE_SECONDS, max_size=demo._queue.max_size,
                    default_concurrency_limit=demo._queue.default_concurrency_limit)
 
+    queue = demo._queue
+    _served_queues.setdefault(queue, (queue.sleep_when_free, queue.progress_update_sleep_when_free))
     process_api = demo.process_api
 
     async def checked_process_api(block_fn, inputs, *args, **kwargs):

@@ -71,3 +71,32 @@ def test_waiting_visitors_see_their_place_in_the_queue():
             time.sleep(0.05)
         assert ranks - {0}, "no visitor was told a place behind another"
         assert [job.result(timeout=10) for job in jobs] == [f"visitor {i}" for i in range(3)]
+
+
+def test_the_queue_polls_less_while_a_stream_runs_and_as_gradio_does_otherwise():
+    """ui.streaming: Gradio's 1 ms queue polls took CPU from decoding; while any stream runs they are 10 ms apart,
+    and Gradio's own rates are back once the last stream ends (or is closed by a visitor who left)."""
+    import gradio as gr
+
+    from shared import ui
+
+    def words(text: str):
+        yield from text.split()
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        box.submit(ui.endpoint(words), box, box, api_name="words")
+    queue = ui.harden(demo)._queue
+    own = (queue.sleep_when_free, queue.progress_update_sleep_when_free)
+    assert own[0] < ui.STREAMING_POLL_SECONDS
+    first, second = ui.endpoint(words)("one two"), ui.endpoint(words)("three four")
+    assert next(first) == "one" and next(second) == "three"
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == (
+        ui.STREAMING_POLL_SECONDS, 10 * ui.STREAMING_POLL_SECONDS)
+    assert list(first) == ["two"]  # one stream ended, the other runs on
+    assert queue.sleep_when_free == ui.STREAMING_POLL_SECONDS
+    second.close()  # the visitor left mid-stream
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == own
+    with serve(demo) as client:  # and served: the stream's words arrive, and the rates are Gradio's after
+        assert client.predict("five six", api_name="/words") == "six"
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == own
