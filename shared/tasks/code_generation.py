@@ -89,8 +89,10 @@ def stream(prompt, max_new_tokens=DEFAULTS["max_new_tokens"], temperature=DEFAUL
     ids, notices = generation.encode_prompt(tokenizer, prompt, settings, window=MAX_MODEL_TOKENS)
     yield Output("", notices)
     new: list[int] = []
-    for token in generation.stream_tokens(net, ids, settings):
-        new.append(token)
+    # tokens made ahead of the reader, an update per UPDATE_SECONDS at most (as text_generation.stream_text): one
+    # update per token held this small model to Gradio's pace (255-305 tok/s streamed against 410 in the loop)
+    for tokens in generation.ahead(generation.stream_tokens(net, ids, settings), every=generation.UPDATE_SECONDS):
+        new.extend(tokens)
         text = tokenizer.decode(new, skip_special_tokens=True)
         end = block_end(text) if stop_at_blank_line else None
         if end is not None:
