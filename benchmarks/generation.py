@@ -1,6 +1,7 @@
 """How fast do the text-generation and chatbot Spaces stream, against `pipeline("text-generation")`?
 
     python benchmarks/generation.py [--new-tokens 128] [--threads 2] [--results]
+    python benchmarks/generation.py --space code-gen [--results]    # the code model against its own pipeline
 
 In one run, on the same model (SmolLM2-135M-Instruct) and the same ~100-token prompt, greedy decoding:
 1. in a fresh process without Gradio: `pipeline("text-generation")` (the course's call, fp32 as it loads), and
@@ -12,6 +13,9 @@ In one run, on the same model (SmolLM2-135M-Instruct) and the same ~100-token pr
    the clients were told are listed;
 4. whether bf16 and int8 weights are "as good": mean negative log-likelihood per token against fp32 on real
    English paragraphs (SQuAD v1.1 dev contexts) and greedy agreement on the prompts.
+With `--space code-gen`: the code model trained here (checkpoints/code_generation, a small GPT-2) on the course's
+first prompt, 128 new tokens without stopping at a blank line: its `pipeline("text-generation")`, the project's
+loop, and the code-gen Space over HTTP (steps 1 and 2 only).
 The ceiling is the memory bandwidth (measured here by summing a 1 GiB tensor) over the weight bytes read per token
 at each precision (every weight once; the input embedding only where the output layer is not tied to it). The
 CPU model heads the table; `--results` writes the table into benchmarks/RESULTS.md.
@@ -231,8 +235,15 @@ def main(argv=None) -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--results", action="store_true", help="write the table into benchmarks/RESULTS.md")
+    parser.add_argument("--space", choices=["text-generation", "code-gen"], default="text-generation")
     opts = parser.parse_args(argv)
     started = datetime.datetime.now()
+    if opts.space == "code-gen":
+        section = code_section(opts, argv, started)
+        print(section)
+        if opts.results:
+            write_section(RESULTS, "code-gen", section)
+        return
     load_start = os.getloadavg()[0]
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -286,6 +297,85 @@ def main(argv=None) -> None:
     print(section)
     if opts.results:
         write_section(RESULTS, "text-generation", section)
+
+
+def code_in_process(new_tokens: int, threads: int, queue) -> None:
+    """The code model's pipeline('text-generation') and the project's loop, greedy (run in a fresh process)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from transformers import pipeline
+
+    from shared import hub
+    from shared.tasks import code_generation as code
+    from shared.tasks import text_generation as generation
+
+    prompt = code.COURSE_PROMPTS[0][0]
+    peer = pipeline("text-generation", model=str(hub.resolve("code_generation")))
+    kwargs = {"do_sample": False, "return_full_text": False}
+    peer(prompt, max_new_tokens=4, **kwargs)  # warm
+    ttft = min(_time(lambda: peer(prompt, max_new_tokens=1, **kwargs)) for _ in range(3))
+    t = min(_time(lambda: peer(prompt, max_new_tokens=new_tokens, min_new_tokens=new_tokens, **kwargs))
+            for _ in range(3))
+    rows = {"pipeline('text-generation'), fp32": {"ttft": ttft, "tokens": new_tokens, "seconds": t}}
+    net, tokenizer = code.load()
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    settings = generation.Settings(max_new_tokens=new_tokens, temperature=0)
+    list(generation.stream_tokens(net, ids, generation.Settings(max_new_tokens=4, temperature=0)))  # warm
+    best = None
+    for _ in range(3):
+        stamps = []
+        t0 = time.perf_counter()
+        for _token in generation.stream_tokens(net, ids, settings, stop_ids=()):
+            stamps.append(time.perf_counter() - t0)
+        best = stamps if best is None or stamps[-1] < best[-1] else best
+    rows["shared.tasks.code_generation's loop, fp32"] = {"ttft": best[0], "tokens": len(best), "seconds": best[-1]}
+    queue.put(rows)
+
+
+def code_space_row(new_tokens: int, threads: int) -> dict:
+    """The code-gen Space over HTTP: the course's first prompt, greedy, not stopping at a blank line; best of 3."""
+    from shared.tasks import code_generation as code
+
+    prompt = code.COURSE_PROMPTS[0][0]
+    tokenizer = code.load()[1]
+    env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
+    with run_app(REPO / "spaces" / "code-gen", env=env) as (url, _, _):
+        stream_over_http(url, [prompt, 4, 0.0, 1.0, 0, False])
+        best = None
+        for _ in range(3):
+            grew = [(t, text) for t, text in stream_over_http(url, [prompt, new_tokens, 0.0, 1.0, 0, False]) if text]
+            (first, first_text), (last, last_text) = grew[0], grew[-1]
+            count = len(tokenizer(last_text)["input_ids"])
+            row = {"ttft": first, "tokens": count, "seconds": last, "updates": len(grew),
+                   "stream_rate": (count - len(tokenizer(first_text)["input_ids"])) / (last - first)}
+            best = row if best is None or row["seconds"] < best["seconds"] else best
+        return best
+
+
+def code_section(opts, argv, started) -> str:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=code_in_process, args=(opts.new_tokens, opts.threads, queue))
+    proc.start()
+    rows = queue.get(timeout=1800)
+    proc.join()
+    rows["code-gen Space over HTTP (stream)"] = code_space_row(opts.new_tokens, opts.threads)
+    peer = rows["pipeline('text-generation'), fp32"]
+    peer_rate = (peer["tokens"] - 1) / (peer["seconds"] - peer["ttft"])
+    lines = ["## code-gen", "",
+             f"{started:%Y-%m-%d}, {cpu_model()} ({os.cpu_count()} CPUs); {opts.threads} torch thread(s); "
+             f"{versions()}.", "",
+             "    python benchmarks/generation.py " + " ".join(map(shlex.quote, argv or sys.argv[1:])), "",
+             f"The code model trained here (a small GPT-2), greedy, the course's first prompt, {opts.new_tokens} new "
+             "tokens; best of 3 each.", "",
+             "| setup | first token ms | tokens/s after it | vs pipeline | total s |", "|---|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        rate = r.get("stream_rate") or (r["tokens"] - 1) / (r["seconds"] - r["ttft"])
+        lines.append(f"| {name} | {r['ttft'] * 1000:.0f} | {rate:.0f} | {rate / peer_rate:.2f}x | {r['seconds']:.2f} |")
+    space = rows["code-gen Space over HTTP (stream)"]
+    lines += ["", f"The Space's stream: {space['tokens']} tokens in {space['updates']} updates.", ""]
+    return "\n".join(lines)
 
 
 def decoding_precision() -> str:
