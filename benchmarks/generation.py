@@ -245,12 +245,7 @@ def main(argv=None) -> None:
             write_section(RESULTS, "code-gen", section)
         return
     load_start = os.getloadavg()[0]
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=in_process, args=(opts.new_tokens, opts.threads, queue))
-    proc.start()
-    local = queue.get(timeout=1800)
-    proc.join()
+    local = in_fresh_process(in_process, opts.new_tokens, opts.threads)
     rows = dict(local["rows"])
     rows["text-generation Space over HTTP (stream)"] = space_rows(opts.new_tokens, opts.threads)
     chats = four_chats(opts.threads)
@@ -297,6 +292,17 @@ def main(argv=None) -> None:
     print(section)
     if opts.results:
         write_section(RESULTS, "text-generation", section)
+
+
+def in_fresh_process(target, *args):
+    """What `target(*args, queue)` puts on its queue, run in a spawned process (no Gradio, nothing loaded yet)."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get(timeout=1800)
+    proc.join()
+    return result
 
 
 def code_in_process(new_tokens: int, threads: int, queue) -> None:
@@ -354,12 +360,7 @@ def code_space_row(new_tokens: int, threads: int) -> dict:
 
 
 def code_section(opts, argv, started) -> str:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=code_in_process, args=(opts.new_tokens, opts.threads, queue))
-    proc.start()
-    rows = queue.get(timeout=1800)
-    proc.join()
+    rows = in_fresh_process(code_in_process, opts.new_tokens, opts.threads)
     rows["code-gen Space over HTTP (stream)"] = code_space_row(opts.new_tokens, opts.threads)
     peer = rows["pipeline('text-generation'), fp32"]
     peer_rate = (peer["tokens"] - 1) / (peer["seconds"] - peer["ttft"])
