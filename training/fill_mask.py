@@ -16,10 +16,10 @@ layers train in full instead of through LoRA (MiniLM's layers were tuned for sen
 predicting words: a rank-16 update left "capital" 10th for "Paris is the [MASK] of France."), and the adapter file
 carries them in fp16. `--domain reviews --init FOLDER` continues that model on the VADER corpus's Rotten Tomatoes
 snippets (train split only). The course's data steps: tokenize with word ids, `group_texts` into chunks of 128
-tokens, mask 15% of the tokens (`DataCollatorForLanguageModeling`) or of the words (`--masking word`). Perplexity = exp(mean cross-entropy on
-masked tokens) of held-out review and general text, with masks drawn once (seeded) so runs compare; baseline:
-each token's frequency in the training chunks (a unigram model) on the same masks. To save time only the
-masked positions go through the vocabulary-sized decoder (the loss is the same).
+tokens, mask 15% of the tokens (`DataCollatorForLanguageModeling`) or of the words (`--masking word`).
+Perplexity = exp(mean cross-entropy on masked tokens) of held-out review and general text, with masks drawn once
+(seeded) so runs compare; baseline: each token's frequency in the training chunks (a unigram model) on the same
+masks. To save time only the masked positions go through the vocabulary-sized decoder (the loss is the same).
 """
 
 from __future__ import annotations
