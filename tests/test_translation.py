@@ -172,7 +172,19 @@ def test_bad_input_is_refused_before_any_work(bad, message):
 
 @pytest.mark.parametrize("space_client", ["translation"], indirect=True)
 def test_translation_space_answers_in_french(space_client):
-    assert "fichier" in space_client.predict("Open the file", api_name="/predict").lower()
-    out = space_client.predict("Unable to import %1 using the OFX importer plugin. This file is not the correct "
-                               "format.", api_name="/predict")
+    french, notice = space_client.predict("Open the file", api_name="/predict")
+    assert "fichier" in french.lower() and not notice
+    out, _ = space_client.predict("Unable to import %1 using the OFX importer plugin. This file is not the correct "
+                                  "format.", api_name="/predict")
     assert "%1" in out and "OFX" in out and out != out.upper()
+    long, notice = space_client.predict("Open the file. " + "Save " * 100 + "the file.", api_name="/predict")
+    assert "fichier" in long.lower() and "longer than 400 characters" in notice
+
+
+def test_a_batch_translates_each_text_as_alone_and_a_bad_one_fails_only_itself():
+    texts = ["Open the file", "", "Save the document.\nClose the window. Quit the application."]
+    outputs = translation.predict_batch(texts)
+    assert outputs[1].error and outputs[1].value is None
+    assert [outputs[0].value, outputs[2].value] == [translation.predict(texts[0]).value,
+                                                    translation.predict(texts[2]).value]
+    assert outputs[2].value.count("\n") == 1

@@ -10,7 +10,8 @@ Two model shapes share this module, and training and the Space both go through i
 (adapter_config.json) is merged into its base once at load.
 
 The models learned from UI strings (at most 200 characters), so `predict` translates a longer text piece by
-piece: lines, then sentences (`segments`), in one batch, and joins the pieces back with the same breaks. KDE
+piece: lines, then sentences (`segments`), batched (`predict_batch` batches the pieces of concurrent requests
+too), and joins the pieces back with the same breaks. KDE
 placeholders (`%1`, `<b>`, `&File`) are plain text to the model and come out in the French; `placeholders_kept`
 measures it.
 """
@@ -21,7 +22,7 @@ import re
 from collections import Counter
 
 from shared import compute, hub
-from shared.tasks import Output, check_text
+from shared.tasks import Output, answer_batch, check_text
 
 TASK = "translation"
 MAX_INPUT_CHARS = 5_000
@@ -29,6 +30,7 @@ MAX_SEGMENT_CHARS = 400  # a longer sentence is cut (with a notice): the models 
 MAX_MODEL_TOKENS = 128  # tokens read per segment, as the course's max_length
 MAX_NEW_TOKENS = 160
 NUM_BEAMS = 4
+SEGMENTS_PER_CALL = 32  # pieces per `generate` call: a batched request of 16 long texts is not one huge batch
 SYSTEM = "Translate this English software text into French."  # short: every training example repeats it
 PLACEHOLDER = re.compile(r"%\d+|%[-+ #0-9.]*[sdifuxXc]|<[^>]+>|\{\w*\}")
 EXAMPLES = ["Default to expanded threads",
@@ -150,18 +152,35 @@ def segments(text: str) -> list[tuple[str, str]]:
 
 def predict(text, model: str | None = None) -> Output:
     """The French translation of `text` (the pipeline's `translation_text`)."""
-    text = check(text)
+    return _translate([check(text)], model)[0]
+
+
+def predict_batch(texts: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of texts, their sentences translated together (the Space's batched event); a bad text
+    gets an Output with `error` and does not fail the others."""
+    return answer_batch(texts, check, lambda good: _translate(good, model))
+
+
+def _translate(texts: list[str], model: str | None) -> list[Output]:
+    """Each text cut into pieces (`segments`); the pieces of all texts translated in `generate` calls of at most
+    SEGMENTS_PER_CALL, shortest first (little padding); each text joined back with its own breaks."""
     net, tokenizer = load(model)
-    pieces = segments(text)
-    notices = []
-    todo = [p.strip() for p, _ in pieces if p.strip()]
-    long = [p for p in todo if len(p) > MAX_SEGMENT_CHARS]
-    if long:
-        notices.append(f"{len(long)} sentence(s) are longer than {MAX_SEGMENT_CHARS} characters; only their first "
-                       f"{MAX_SEGMENT_CHARS} were translated (this model learned from short UI strings).")
-    french = iter(translate_batch(net, tokenizer, [p[:MAX_SEGMENT_CHARS] for p in todo]))
-    out = "".join((next(french) if piece.strip() else piece) + sep for piece, sep in pieces)
-    return Output(out.strip(), notices)
+    pieces = [segments(text) for text in texts]
+    todo = [piece.strip()[:MAX_SEGMENT_CHARS] for text in pieces for piece, _ in text if piece.strip()]
+    order = sorted(range(len(todo)), key=lambda i: len(todo[i]))
+    french = [""] * len(todo)
+    for start in range(0, len(order), SEGMENTS_PER_CALL):
+        chunk = order[start:start + SEGMENTS_PER_CALL]
+        for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i] for i in chunk])):
+            french[i] = out
+    answers, outputs = iter(french), []
+    for text in pieces:
+        long = sum(len(piece.strip()) > MAX_SEGMENT_CHARS for piece, _ in text)
+        notices = [f"{long} sentence(s) are longer than {MAX_SEGMENT_CHARS} characters; only their first "
+                   f"{MAX_SEGMENT_CHARS} were translated (this model learned from short UI strings)."] if long else []
+        joined = "".join((next(answers) if piece.strip() else piece) + separator for piece, separator in text)
+        outputs.append(Output(joined.strip(), notices))
+    return outputs
 
 
 def placeholders(text: str) -> Counter:

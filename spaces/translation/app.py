@@ -1,4 +1,7 @@
-"""Translation en->fr (course ch7.4): English software text in, French out, sentence by sentence."""
+"""Translation en->fr (course ch7.4): English software text in, French out, sentence by sentence.
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors' sentences share `generate` calls.
+"""
 
 import gradio as gr
 
@@ -12,10 +15,11 @@ with gr.Blocks() as demo:
             text = ui.textbox(label=ui.t("translation.text"), lines=4, placeholder=ui.t("translation.placeholder"),
                               info=ui.t("translation.info"))
             button = gr.Button(ui.t("translation.button"), variant="primary")
-        french = gr.Textbox(label=ui.t("translation.output"), lines=4, interactive=False)
+        with gr.Column():
+            french = gr.Textbox(label=ui.t("translation.output"), lines=4, interactive=False)
+            notice = gr.Markdown()
     gr.Examples([[e] for e in translation.EXAMPLES], inputs=text, label=ui.t("common.examples"))
-    gr.on([button.click, text.submit], ui.endpoint(translation.predict), inputs=text, outputs=french,
-          api_name="predict")
+    ui.on_batched([button.click, text.submit], translation.predict_batch, inputs=text, outputs=[french, notice])
     ui.code_section("translation")
 
 if __name__ == "__main__":
