@@ -5,6 +5,7 @@ import io
 import math
 import tarfile
 
+import datasets
 import pytest
 import torch
 from conftest import load_app, serve
@@ -39,6 +40,19 @@ def test_files_are_reduced_to_code_with_their_short_comments():
     assert code.strip_prose("def broken(:\n") is None
 
 
+def test_doc_examples_become_scripts_under_the_sentence_that_introduces_them():
+    source = ('def groupby():\n    """Group.\n\n    Examples\n    --------\n    >>> df = pd.DataFrame({"A": [1, 1],\n'
+              '    ...                    "B": [3, 4]})\n    >>> df\n       A  B\n    0  1  3\n\n'
+              '    Groupby one column and return the mean of the remaining columns in\n    each group.\n\n'
+              '    >>> df.groupby("A").mean()  # doctest: +SKIP\n         B\n    A\n    1  3.5\n\n'
+              '    A paragraph of\n    three\n    lines.\n\n    >>> df.sum()\n\n    >>> df.%(klass)s\n    """\n')
+    assert code.doc_examples(source) == (
+        'df = pd.DataFrame({"A": [1, 1],\n                   "B": [3, 4]})\ndf\n\n'
+        "# Groupby one column and return the mean of the remaining columns in\n# each group.\n"
+        'df.groupby("A").mean()\n\ndf.sum()\n')  # no heading, output, 3-line prose or template kept
+    assert code.doc_examples("x = 1\n") == "" and code.doc_examples("def broken(:\n") == ""
+
+
 def test_exact_and_near_duplicates_keep_one_file_and_the_split_is_by_file():
     base = "\n".join(f"def function_{i}(value):\n    result = value * {i} + offset_{i}\n    return result"
                      for i in range(40))
@@ -59,7 +73,8 @@ def test_exact_and_near_duplicates_keep_one_file_and_the_split_is_by_file():
 def test_the_builder_reads_an_sdist_and_records_the_licence(tmp_path):
     sdist = tmp_path / "demo-1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as tar:
-        core = "def f(x):\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n    return x\n"
+        core = ('def double(value):\n    """Double it.\n\n    >>> double(2)\n    4\n    """\n    first = value\n'
+                '    second = first\n    third = second\n    fourth = third\n    return fourth * 2\n')
         for name, text in [("demo-1.0/demo/core.py", core),
                            ("demo-1.0/demo/tests/test_core.py", "def test():\n    assert True\n"),
                            ("demo-1.0/README.md", "not python")]:
@@ -69,9 +84,23 @@ def test_the_builder_reads_an_sdist_and_records_the_licence(tmp_path):
             tar.addfile(info, io.BytesIO(data))
     stats = {}
     corpus = code.build(sdists=[sdist], stats=stats)
-    assert sum(len(d) for d in corpus.values()) == 1 and stats["dropped"]["test or config"] == 1
-    row = next(iter(d for d in corpus.values() if len(d)))[0]
-    assert row["path"] == "demo/core.py" and row["package"] == "demo" and row["license"]
+    assert sum(len(d) for d in corpus.values()) == 2 and stats["dropped"]["test or config"] == 1
+    side = next(d for d in corpus.values() if len(d))
+    assert len(side) == 2  # the file and its doc examples, on the same side of the split
+    library, examples = sorted(side, key=lambda row: row["kind"], reverse=True)
+    assert library["path"] == "demo/core.py" and library["package"] == "demo" and library["license"]
+    assert library["kind"] == "library" and '"""' not in library["content"]
+    assert examples == {**library, "kind": "doc examples", "path": "demo/core.py (doc examples)",
+                        "content": "# Double it.\ndouble(2)\n"}
+    without = code.build(sdists=[sdist], with_examples=False)
+    assert [row["kind"] for d in without.values() for row in d] == ["library"]
+
+
+def test_usage_code_can_weigh_more_than_library_code():
+    train = datasets.Dataset.from_dict({"content": ["lib", "gallery", "doc"],
+                                        "kind": ["library", "gallery", "doc examples"]})
+    assert training_code.weigh_usage(train, 1)["content"] == ["lib", "gallery", "doc"]
+    assert sorted(training_code.weigh_usage(train, 3)["content"]) == ["doc"] * 3 + ["gallery"] * 3 + ["lib"]
 
 
 def test_the_kneser_ney_baseline_is_a_probability_distribution():
@@ -94,12 +123,13 @@ def test_the_keytoken_loss_is_the_plain_loss_without_key_tokens_and_weighs_them_
 
 
 def test_a_smoke_run_overfits_one_batch_and_loads(tmp_path):
-    metrics = training_code.main(["--smoke", "--output-dir", str(tmp_path)])
+    metrics = training_code.main(["--smoke", "--usage-weight", "2", "--output-dir", str(tmp_path)])
     row = metrics["results"][0]
     assert row["value"] <= 0.5 * row["baseline_value"]
     net, tokenizer = task._load(str(tmp_path))
     assert net.config.n_layer == 2 and len(tokenizer) <= 400
-    assert (tmp_path / "README.md").is_file() and (tmp_path / "training_curve.png").is_file()
+    assert "--smoke --usage-weight 2`" in (tmp_path / "README.md").read_text()
+    assert (tmp_path / "training_curve.png").is_file()
 
 
 def test_the_completion_stops_at_the_end_of_the_block():

@@ -9,7 +9,10 @@
 
 Data: `shared.data.code` (the .py files of the numpy, pandas, scikit-learn, matplotlib and seaborn sdists,
 cleaned and split by file as CodeParrot's preprocessing does, then reduced to code: docstrings and prose comment
-blocks out, short comments kept; `--keep-prose` trains on whole files as CodeParrot does). The tokenizer is GPT-2's
+blocks out, short comments kept, the docstrings' doctest examples kept as scripts of their own; `--keep-prose`
+trains on whole files as CodeParrot does). Nine tenths of those characters are the libraries' own modules; the
+course's prompts ask for code that *uses* them, like the gallery scripts and doc examples, so `--usage-weight N`
+repeats that usage code N times in the training windows. The tokenizer is GPT-2's
 byte-level BPE retrained on the training split with `train_new_from_iterator`, as chapter 6 does. Files are
 joined with the end-of-text token and cut into windows of `--context` tokens (run_clm's `group_texts`: nothing
 is padded or thrown away; the course's `return_overflowing_tokens` drops each file's short tail instead).
@@ -79,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "instead of the project's own corpus")
     g.add_argument("--keep-prose", action="store_true", help="train on whole files, docstrings and prose comment "
                    "blocks included, as CodeParrot does (default: the files reduced to code, see shared.data.code)")
+    g.add_argument("--no-doc-examples", action="store_true", help="leave out the docstrings' doctest examples "
+                   "(kept by default as scripts of their own: how the libraries are used)")
+    g.add_argument("--usage-weight", type=int, default=3, help="repeat the usage code of the training split (gallery "
+                   "scripts and doc examples) N times in all; library modules once")
     g.add_argument("--tokenizer", default=None, help="reuse this tokenizer folder instead of training one")
     g.add_argument("--vocab-size", type=int, default=8_192)
     g.add_argument("--n-layer", type=int, default=6)
@@ -111,7 +118,7 @@ def load_corpus(args):
     import datasets
 
     if args.smoke:
-        corpus = code.build(sdists=[SMOKE_SDIST], prose=args.keep_prose)
+        corpus = code.build(sdists=[SMOKE_SDIST], prose=args.keep_prose, with_examples=not args.no_doc_examples)
         everything = datasets.concatenate_datasets(list(corpus.values()))
         return datasets.DatasetDict({side: everything for side in ("train", "validation", "test")})
     if args.dataset:  # e.g. the course's codeparrot-ds-train: one split, cut here into train / validation / test
@@ -123,7 +130,18 @@ def load_corpus(args):
             data = datasets.DatasetDict(train=held["train"], validation=halves["train"], test=halves["test"])
         return data
     with common.clear_errors("building the code corpus", "It downloads five sdists from PyPI once."):
-        return code.load(prose=args.keep_prose)
+        return code.load(prose=args.keep_prose, with_examples=not args.no_doc_examples)
+
+
+def weigh_usage(train, weight: int):
+    """The training files with the usage code (gallery scripts, doc examples) in `weight` copies: the course's
+    prompts ask for code that uses the libraries, and library modules are nine tenths of the characters."""
+    import datasets
+
+    if weight <= 1 or "kind" not in train.column_names:
+        return train
+    usage = train.filter(lambda kind: kind != "library", input_columns="kind")
+    return datasets.concatenate_datasets([train] + [usage] * (weight - 1))
 
 
 def train_tokenizer(args, corpus):
@@ -472,7 +490,8 @@ def main(argv: list[str] | None = None) -> dict:
     tokenizer = common.built_by_main(build, lambda: AutoTokenizer.from_pretrained(trained))  # one for all processes
     with common.main_process_first():
         data = corpus.__class__({side: windows(corpus[side], tokenizer, args.context)
-                                 for side in ("train", "validation", "test")})
+                                 for side in ("validation", "test")})
+        data["train"] = windows(weigh_usage(corpus["train"], args.usage_weight), tokenizer, args.context)
     if args.smoke:
         data["train"] = common.smoke_slice(data["train"])
     print({side: len(d) for side, d in data.items()}, "windows of", args.context, "tokens", flush=True)
@@ -490,7 +509,7 @@ def main(argv: list[str] | None = None) -> dict:
                    "history": history, "data": {side: len(d) for side, d in data.items()},
                    "hyperparameters": {k: getattr(args, k) for k in (
                        "vocab_size", "n_layer", "n_embd", "context", "batch_size", "grad_accum", "lr", "warmup",
-                       "weight_decay", "max_steps", "keytoken_weight", "seed")},
+                       "weight_decay", "max_steps", "keytoken_weight", "usage_weight", "no_doc_examples", "seed")},
                    "train_seconds": round(time.time() - started, 1), "environment": common.environment(),
                    "precision": common.precision_name(common.device_settings(cpu_bf16=True)),
                    "card": CARD, "course_reference": COURSE_REFERENCE, "data_description": code.DESCRIPTION.format(

@@ -23,14 +23,23 @@ With `prose=False` (what the project's model trains on), each file is first redu
 the characters: for a model of a few million parameters, a token of reStructuredText is a token not spent on
 code. `prose=True` keeps the files whole, as CodeParrot does.
 
+What the docstrings hold that is code is kept, though: their doctest examples (`doc_examples`), each `>>>` session
+with its output left out, under the one- or two-line sentence that introduces it as a comment. A library module
+shows how the library is written; its examples and the galleries show how it is used, which is what the course's
+prompts ask for (`# calculate the mean income per profession` -> `df.groupby(...)...mean()`). They form a row
+of their own per file, `kind` "doc examples" (the others are "library" and "gallery"), so a training run can
+weigh usage against implementation.
+
 Then a seeded split **by file**, never by line: 90% train, 5% validation, 5% test; near-duplicate files were
-removed before, so a file's twin cannot sit on the other side.
+removed before, so a file's twin cannot sit on the other side. A file's doc examples go where the file goes, and
+examples that repeat a held-out file's are dropped from train.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import inspect
 import json
 import os
 import random
@@ -62,10 +71,13 @@ SDISTS = [
 ]
 DESCRIPTION = ("Python files of the numpy, pandas, scikit-learn, matplotlib and seaborn source distributions on "
                "PyPI (library modules and example galleries), cleaned as CodeParrot's preprocessing does (tests, "
-               "configuration and auto-generated files out; exact and MinHash near duplicates removed) and split "
-               "by file 90/5/5 (seed {seed}).")
+               "configuration and auto-generated files out; exact and MinHash near duplicates removed), reduced to "
+               "code with the docstrings' doctest examples as scripts of their own, and split by file 90/5/5 "
+               "(seed {seed}).")
+KINDS = ("library", "gallery", "doc examples")
 FEATURES = datasets.Features({"content": datasets.Value("string"), "package": datasets.Value("string"),
-                              "path": datasets.Value("string"), "license": datasets.Value("string")})
+                              "path": datasets.Value("string"), "license": datasets.Value("string"),
+                              "kind": datasets.Value("string")})
 
 
 def download(filename: str, sha256: str, name: str, cache: Path = CACHE) -> Path:
@@ -152,6 +164,70 @@ def strip_prose(text: str) -> str | None:
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n") + "\n"
 
 
+_HEADING = re.compile(r"^([-=~^]{3,}|Examples?:?|\.\. .*|:\w+:.*)$")
+_DIRECTIVE = re.compile(r"\s*#\s*doctest:.*$")
+
+
+def doc_examples(text: str) -> str:
+    """The doctest examples in a file's string literals (its docstrings, and pandas' shared docs) as one script:
+    each `>>>` session's code with the printed output left out, under the sentence that introduces it as a
+    comment when that sentence is one or two lines. Sessions that are not valid Python on their own (templates,
+    fragments) are dropped; '' when the file has none. This is how the libraries say they are used:
+    `# Groupby one column and return the mean of the remaining columns in each group.` then
+    `df.groupby('A').mean()`, the comment-then-call shape of the course's prompts."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ""
+    blocks: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and ">>>" in node.value:
+            for block in _sessions(inspect.cleandoc(node.value)):
+                if block not in blocks:
+                    blocks.append(block)
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def _sessions(doc: str) -> list[str]:
+    blocks, prose, code_lines = [], [], []
+    previous = "blank"  # what the line before was: blank, prose, code or output
+
+    def end_block():
+        source = "\n".join(code_lines)
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError):
+            pass
+        else:
+            comment = [f"# {line}" for line in prose] if len(prose) <= 2 and None not in prose else []
+            blocks.append("\n".join(comment + code_lines))
+        code_lines.clear()
+        prose.clear()
+
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(">>>") or (stripped.startswith("...") and previous == "code"):
+            code_lines.append(_DIRECTIVE.sub("", stripped[4:]))
+            previous = "code"
+        elif not stripped:  # a blank line ends a session (and its output)
+            if code_lines:
+                end_block()
+            previous = "blank"
+        elif previous in ("code", "output"):
+            previous = "output"
+        else:  # prose (after a blank line or more prose): a paragraph that may introduce the next session
+            if previous == "blank":
+                prose.clear()
+            if _HEADING.match(stripped):
+                prose.append(None)  # a heading: no comment for this paragraph
+            else:
+                prose.append(stripped)
+            previous = "prose"
+    if code_lines:
+        end_block()
+    return blocks
+
+
 def read_sdist(path: Path, package: str, license: str) -> list[dict]:
     """Every .py file of one sdist, as rows (path relative to the sdist's top folder)."""
     rows = []
@@ -206,43 +282,61 @@ def split_by_file(rows: list[dict], seed: int = SEED) -> dict[str, list[dict]]:
 
 
 def build(cache: Path = CACHE, sdists: list[Path] | None = None, stats: dict | None = None,
-          prose: bool = False) -> datasets.DatasetDict:
+          prose: bool = False, with_examples: bool = True) -> datasets.DatasetDict:
     """The cleaned corpus, split by file. `sdists` (paths, for tests and smoke runs) replaces the pinned five;
-    `stats`, when given, receives what each filter dropped; `prose=False` reduces each file to its code."""
+    `stats`, when given, receives what each filter dropped; `prose=False` reduces each file to its code and, with
+    `with_examples`, adds the examples of its docstrings as a row of their own (`doc_examples`) on the same side of
+    the split. Each row's `kind` says which of the three it is: library, gallery or doc examples."""
     if sdists is None:
         sources = [(download(f, sha, name, cache), name, lic) for name, f, sha, lic in SDISTS]
     else:
         sources = [(Path(p), Path(p).name.split("-")[0], "see the sdist") for p in sdists]
-    rows, dropped = [], {}
+    rows, examples, dropped = [], {}, {}
     for path, package, license in sources:
         for row in read_sdist(path, package, license):
-            reason = keep(row["path"], row["content"])  # the file as shipped: tests, configuration, generated
+            shipped = row["content"]
+            reason = keep(row["path"], shipped)  # the file as shipped: tests, configuration, generated
             if not reason and not prose:  # then what is left of it once reduced to code
-                reduced = strip_prose(row["content"])
+                reduced = strip_prose(shipped)
                 reason = "not valid Python" if reduced is None else keep(row["path"], reduced)
                 row["content"] = reduced or ""
             if reason:
                 dropped[reason] = dropped.get(reason, 0) + 1
-            else:
-                rows.append(row)
+                continue
+            row["kind"] = "gallery" if _EXAMPLE.search(row["path"]) else "library"
+            rows.append(row)
+            if with_examples and not prose and (found := doc_examples(shipped)):
+                examples[package, row["path"]] = {**row, "content": found, "path": row["path"] + " (doc examples)",
+                                                   "kind": "doc examples"}
     before = len(rows)
     rows = deduplicate(rows)
     dropped["duplicate or near duplicate"] = before - len(rows)
+    parts = split_by_file(rows)
+    ordered = [(side, examples[r["package"], r["path"]]) for side in ("test", "validation", "train")
+               for r in parts[side] if (r["package"], r["path"]) in examples]
+    unique = {id(row) for row in deduplicate([row for _, row in ordered])}  # held-out sides keep theirs first
+    for side, row in ordered:
+        if id(row) in unique:
+            parts[side].append(row)
+    dropped["duplicate doc examples"] = len(ordered) - len(unique)
     if stats is not None:
-        stats.update(dropped=dropped, kept=len(rows), characters=sum(len(r["content"]) for r in rows))
+        everything = [row for part in parts.values() for row in part]
+        stats.update(dropped=dropped, kept=len(everything), characters={
+            kind: sum(len(r["content"]) for r in everything if r["kind"] == kind) for kind in KINDS})
     info = datasets.DatasetInfo(description=DESCRIPTION.format(seed=SEED), features=FEATURES,
                                 license="BSD-3-Clause (per file: license)")
     return datasets.DatasetDict({name: datasets.Dataset.from_dict({k: [r[k] for r in part] for k in FEATURES},
                                                                   features=FEATURES, info=info)
-                                 for name, part in split_by_file(rows).items()})
+                                 for name, part in parts.items()})
 
 
-def load(cache: Path = CACHE, prose: bool = False) -> datasets.DatasetDict:
+def load(cache: Path = CACHE, prose: bool = False, with_examples: bool = True) -> datasets.DatasetDict:
     """`build()` once, then the copy saved under the cache."""
-    saved = cache / ("dataset-with-prose" if prose else "dataset-code")
+    name = "dataset-with-prose" if prose else "dataset-code-and-examples" if with_examples else "dataset-code"
+    saved = cache / name
     if saved.is_dir():
         return datasets.load_from_disk(str(saved))
-    corpus = build(cache, prose=prose)
+    corpus = build(cache, prose=prose, with_examples=with_examples)
     corpus.save_to_disk(str(saved))
     return corpus
 
