@@ -71,5 +71,13 @@ def test_the_checkpoint_writes_a_shorter_text_in_the_language_it_read():
 
 @pytest.mark.parametrize("space_client", ["summarization"], indirect=True)
 def test_summarization_space_answers_and_names_the_language(space_client):
-    summary, language = space_client.predict(AUDACITY, api_name="/predict")
-    assert language == "French" and 0 < len(summary) < len(AUDACITY) / 2
+    summary, language, notice = space_client.predict(AUDACITY, api_name="/predict")
+    assert language == "French" and 0 < len(summary) < len(AUDACITY) / 2 and not notice
+
+
+def test_a_batch_summarizes_each_text_as_alone_and_a_bad_one_fails_only_itself():
+    texts = [AUDACITY, "too short", AUDACITY + " " + AUDACITY]
+    outputs = summarization.predict_batch(texts)
+    assert outputs[1].error and outputs[1].value is None
+    assert outputs[0].value == summarization.predict(AUDACITY).value
+    assert outputs[2].value == summarization.predict(texts[2]).value

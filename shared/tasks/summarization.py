@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from shared import compute, hub
-from shared.tasks import InputError, Output, check_text
+from shared.tasks import InputError, Output, answer_batch, check_text
 
 TASK = "summarization"
 MAX_INPUT_CHARS = 20_000
@@ -89,12 +89,23 @@ def summarize_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BE
 def predict(text, model: str | None = None) -> Output:
     """{"summary", "language"} for `text` ("en"/"fr", as `detect_language` reads it), with a notice when the text
     is longer than the model reads."""
-    text = check(text)
+    return _summarize([check(text)], model)[0]
+
+
+def predict_batch(texts: list, model: str | None = None) -> list[Output]:
+    """`predict` for a list of texts, summarized in one `generate` call (the Space's batched event); a bad text
+    gets an Output with `error` and does not fail the others."""
+    return answer_batch(texts, check, lambda good: _summarize(good, model))
+
+
+def _summarize(texts: list[str], model: str | None) -> list[Output]:
     net, tokenizer = load(model)
-    notices = []
-    n_tokens = len(tokenizer(text)["input_ids"])
-    if n_tokens > MAX_MODEL_TOKENS:
-        notices.append(f"The text is {n_tokens:,} tokens long; the summary is of its first {MAX_MODEL_TOKENS} "
-                       "(about 150 words).")
-    summary = summarize_batch(net, tokenizer, [text])[0]
-    return Output({"summary": summary, "language": detect_language(text)}, notices)
+    outputs = []
+    for text, summary in zip(texts, summarize_batch(net, tokenizer, texts)):
+        notices = []
+        n_tokens = len(tokenizer(text)["input_ids"])
+        if n_tokens > MAX_MODEL_TOKENS:
+            notices.append(f"The text is {n_tokens:,} tokens long; the summary is of its first {MAX_MODEL_TOKENS} "
+                           "(about 150 words).")
+        outputs.append(Output({"summary": summary, "language": detect_language(text)}, notices))
+    return outputs

@@ -1,4 +1,7 @@
-"""Summarization (course ch7.5): a text in English or French in, its one-line summary out."""
+"""Summarization (course ch7.5): a text in English or French in, its one-line summary out.
+
+The predict event is batched (batch=True, max_batch_size=16): concurrent visitors' texts share one `generate` call.
+"""
 
 import gradio as gr
 
@@ -15,12 +18,13 @@ EXAMPLES = [
 ]
 
 
-
-def predict(text: str):
-    """(the summary, the language it read)."""
-    out = summarization.predict(text)
-    out.value = (out.value["summary"], summarization.LANGUAGE_NAMES[out.value["language"]])
-    return out
+def predict_batch(texts: list) -> list:
+    """For each text: (the summary, the language it read)."""
+    outputs = summarization.predict_batch(texts)
+    for out in outputs:
+        if out.value is not None:
+            out.value = (out.value["summary"], summarization.LANGUAGE_NAMES[out.value["language"]])
+    return outputs
 
 
 with gr.Blocks() as demo:
@@ -33,9 +37,9 @@ with gr.Blocks() as demo:
         with gr.Column():
             summary = gr.Textbox(label=ui.t("summarization.output"), lines=2, interactive=False)
             language = gr.Textbox(label=ui.t("summarization.language"), interactive=False)
+            notice = gr.Markdown()
     gr.Examples([[e] for e in EXAMPLES], inputs=text, label=ui.t("common.examples"))
-    gr.on([button.click, text.submit], ui.endpoint(predict), inputs=text, outputs=[summary, language],
-          api_name="predict")
+    ui.on_batched([button.click, text.submit], predict_batch, inputs=text, outputs=[summary, language, notice])
     ui.code_section("summarization")
 
 if __name__ == "__main__":
