@@ -138,7 +138,7 @@ def weigh_usage(train, weight: int):
     prompts ask for code that uses the libraries, and library modules are nine tenths of the characters."""
     import datasets
 
-    if weight <= 1 or "kind" not in train.column_names:
+    if weight <= 1:
         return train
     usage = train.filter(lambda kind: kind != "library", input_columns="kind")
     return datasets.concatenate_datasets([train] + [usage] * (weight - 1))
@@ -475,6 +475,8 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.time()
     with common.main_process_first():  # the builder caches the sdists; map may write cache files
         corpus = load_corpus(args)
+    if "kind" not in corpus["train"].column_names:  # e.g. codeparrot-ds: no usage code to weigh; the card says so
+        args.usage_weight = 1
     trained = common.checkpoints_dir(folder) / "tokenizer"  # kept for --resume, removed with the checkpoints
     if args.rescore or (args.resume and trained.is_dir()):  # the very tokenizer the model learned
         args.tokenizer = str(folder if args.rescore else trained)
