@@ -230,26 +230,36 @@ def streaming():
 MAX_BATCH = 16  # requests a batched event answers in one call
 
 
-def on_batched(triggers, predict_batch, inputs, outputs: list, api_name: str = "predict"):
+def on_batched(triggers, predict_batch, inputs, outputs: list, api_name: str = "predict", show=None):
     """Wire a task's `predict_batch` to `triggers` as a batched event (`batch=True, max_batch_size=MAX_BATCH`):
     concurrent visitors share one call. `outputs` ends with the notice component (a gr.Markdown) that says, per
-    request, what was cut or why it got no answer; the notice also pops up as a gr.Warning toast."""
-    event = gr.on(triggers, batched_endpoint(predict_batch, values=len(outputs) - 1), inputs=inputs,
+    request, what was cut or why it got no answer; the notice also pops up as a gr.Warning toast. `show(value,
+    request)`, when given, turns each answer's value into what the output components display."""
+    event = gr.on(triggers, batched_endpoint(predict_batch, values=len(outputs) - 1, show=show), inputs=inputs,
                   outputs=outputs, api_name=api_name, batch=True, max_batch_size=MAX_BATCH)
     event.success(pop_notice, inputs=outputs[-1], outputs=None, api_visibility="private")
     return event
 
 
-def batched_endpoint(predict_batch, values: int = 1):
+def batched_endpoint(predict_batch, values: int = 1, show=None):
     """Wrap a task's `predict_batch` for a `batch=True` event with outputs (value, notice): requests from
     different visitors share one call, so one bad input must not fail the others. Each gets its value and a
     notice line (the error, or what was cut); a gr.Error only when every input of the call is bad (a lone
     request). Gradio passes a batched event one list per input component: one input gives `predict_batch` that
-    list, several give it one tuple per request (e.g. [(question, sentence), ...]). `values` > 1: each value is
-    a tuple for that many output components, placed before the notice."""
+    list, several give it one tuple per request (e.g. [(question, sentence), ...]). `show(value, request)`
+    reshapes each answered value for display. `values` > 1: each value is a tuple for that many output
+    components, placed before the notice."""
+    @functools.wraps(predict_batch)  # its name in the log of an unexpected error
+    def answer(inputs: list) -> list:
+        outputs = predict_batch(inputs)
+        for out, request in zip(outputs, inputs):
+            if show is not None and out.value is not None:
+                out.value = show(out.value, request)
+        return outputs
+
     def wrapper(*columns: list):
         inputs = columns[0] if len(columns) == 1 else list(zip(*columns))
-        outputs = endpoint(predict_batch)(inputs)
+        outputs = endpoint(answer)(inputs)
         if all(o.error for o in outputs):
             raise gr.Error(outputs[0].error, print_exception=False)
         notices = [NOTICE_MARK + o.error if o.error else "\n\n".join(NOTICE_MARK + n for n in o.notices)

@@ -189,3 +189,33 @@ def test_the_release_thread_calls_it_again_and_again_until_stopped(monkeypatch):
     releaser.stop()
     releaser.join(1)
     assert releaser.daemon and not releaser.is_alive() and len(calls) >= 3
+
+
+@pytest.mark.parametrize("value", ["bf16", "int8"])
+def test_seq2seq_tasks_serve_at_the_chosen_precision(precision, value):
+    from shared.tasks import translation
+
+    texts = ["Open the file", "Save the document before closing."]
+    precision("fp32")
+    reference = [o.value for o in translation.predict_batch(texts)]
+    precision(value)
+    net, _ = translation.load()
+    if value == "bf16":
+        assert {p.dtype for p in net.parameters()} == {torch.bfloat16}
+    else:  # every Linear of the encoder's and decoder's blocks, the output layer stays in float
+        quantized = [name for name, m in net.named_modules() if type(m).__name__ == "Linear"
+                     and type(m).__module__.startswith("torch.ao.nn.quantized")]
+        layers = net.config.encoder_layers * 6 + net.config.decoder_layers * 10  # q k v o fc1 fc2 (+ cross q k v o)
+        assert len(quantized) == layers and all(".layers." in name for name in quantized)
+        assert type(net.lm_head).__name__ == "Linear" and net.lm_head.weight.dtype == torch.float32
+    assert [o.value for o in translation.predict_batch(texts)] == reference
+
+
+def test_a_generated_text_passes_on_its_metric_within_half_a_point():
+    from training.serving_precision import passes
+
+    fp32 = {"agreement": 1.0, "bleu test": 30.0, "metrics": ["bleu test"]}
+    assert passes("translation", {**fp32, "agreement": 0.8, "bleu test": 29.6}, fp32)  # other words, same quality
+    assert not passes("translation", {**fp32, "agreement": 0.8, "bleu test": 29.4}, fp32)
+    assert not passes("sentiment", {"agreement": 0.98, "accuracy": 0.9, "metrics": ["accuracy"]},
+                      {"agreement": 1.0, "accuracy": 0.9, "metrics": ["accuracy"]})  # a label must agree

@@ -1,20 +1,21 @@
-"""Score each encoder checkpoint's test split at every serving precision, and put the table on its card.
+"""Score each served checkpoint's test split at every serving precision, and put the table on its card.
 
     python -m training.serving_precision --task sentiment|pair_classification|ner|qa|fill_mask|fill_mask_general|
-                                                zero_shot|semantic_search|all [--limit 1000]
+                                                zero_shot|semantic_search|translation|summarization|all [--limit 1000]
 
-A Space serves its encoder at `shared.modeling.serving_precision()`: bf16 on CPUs with native bf16, int8 dynamic
-quantization elsewhere, fp32 as the fallback. Whether a precision may serve a checkpoint is measured, not
-assumed: the test split (its first LIMIT examples per split) goes through the task's own code path (what the
-Space runs) once per precision, and each precision's answers are compared with fp32's:
+A Space serves its encoder (or seq2seq model) at `shared.modeling.serving_precision()`: bf16 on CPUs with native
+bf16, int8 dynamic quantization elsewhere, fp32 as the fallback. Whether a precision may serve a checkpoint is
+measured, not assumed: the test split (its first LIMIT examples per split) goes through the task's own code path
+(what the Space runs) once per precision, and each precision's answers are compared with fp32's:
 
 - agreement: the share of answers equal to fp32's (top label, tag per word, answer span, top-1 token, top-1
-  document);
+  document, generated text);
 - the task's metric at that precision next to fp32's.
 
 A precision passes when its metric is no more than 0.5 points below fp32's (perplexity: no more than 0.5%
-above) and, for the tasks whose answer is a label (all but fill-mask and QA, whose answers are a ranking over
-30,522 tokens and a span), at least 99% of its answers equal fp32's. Either test alone lets a loss through: int8
+above; BLEU and ROUGE, 0-100: no more than 0.5 below) and, for the tasks whose answer is a label (all but
+fill-mask, QA, translation and summarization, whose answers are a ranking over 30,522 tokens, a span and a
+generated text), at least 99% of its answers equal fp32's. Either test alone lets a loss through: int8
 dynamic quantization kept sentiment's accuracy within 0.05 points while changing 3.4% of its answers (its answer
 to a text depends on the other texts of its batch, whose activation range it shares), and agreed on 99.6% of
 NER's tags (mostly "O") while losing 1.6 points of entity F1. `--card-only` re-applies the rule to the stored
@@ -185,23 +186,72 @@ def search_reader(folder: str, limit: int):
     return run
 
 
+def _in_batches(generate, net, tokenizer, texts: list[str], size: int = 32) -> list[str]:
+    return [out for i in range(0, len(texts), size) for out in generate(net, tokenizer, texts[i:i + size])]
+
+
+def translation_reader(folder: str, limit: int):
+    from shared.metrics import generation
+    from shared.tasks import translation
+    from training import translation as script
+
+    data = script.load_data(_defaults(script, common.read_metrics(folder)))
+    splits = {name: _limit(data[name], limit) for name in ("test", "other") if name in data}
+
+    def run():
+        net, tokenizer = translation.load(folder)
+        answers, scores = [], {}
+        for name, rows in splits.items():
+            french = _in_batches(translation.translate_batch, net, tokenizer, rows["en"])
+            answers += french
+            scores[f"bleu {name}"] = generation.bleu(french, rows["fr"])["bleu"]
+        return answers, scores
+    return run
+
+
+def summarization_reader(folder: str, limit: int):
+    from shared.metrics import generation
+    from shared.tasks import summarization
+    from training import summarization as script
+
+    test = script.load_data(_defaults(script, common.read_metrics(folder)))["test"]
+    by_language = {lang: _limit(test.filter(lambda e, lang=lang: e["language"] == lang), limit)
+                   for lang in sorted(set(test["language"]))}
+
+    def run():
+        net, tokenizer = summarization.load(folder)
+        answers, scores = [], {}
+        for lang, rows in by_language.items():
+            summaries = _in_batches(summarization.summarize_batch, net, tokenizer, rows["text"])
+            answers += summaries
+            rouge = generation.rouge(summaries, rows["summary"], language=lang)
+            scores.update({f"rouge1 {lang}": rouge["rouge1"], f"rougeL {lang}": rouge["rougeL"]})
+        return answers, scores
+    return run
+
+
 READERS = {"sentiment": sentiment_reader, "pair_classification": pair_reader, "ner": ner_reader,
            "qa": qa_reader, "fill_mask": fill_mask_reader, "fill_mask_general": fill_mask_reader,
-           "zero_shot": zero_shot_reader, "semantic_search": search_reader}
+           "zero_shot": zero_shot_reader, "semantic_search": search_reader,
+           "translation": translation_reader, "summarization": summarization_reader}
 
 
 LOWER_IS_BETTER = {"perplexity"}
+POINTS = ("bleu", "rouge")  # metrics on a 0-100 scale: half a point is 0.5
 
 
-RANKING_TASKS = {"fill_mask", "fill_mask_general", "qa"}  # no label to agree on: the metric decides
+# no label to agree on, the metric decides: a ranking over 30,522 tokens, a span, a generated text (beam search
+# at another precision may pick another wording of the same quality)
+METRIC_ONLY_TASKS = {"fill_mask", "fill_mask_general", "qa", "translation", "summarization"}
 
 
 def passes(task: str, row: dict, reference: dict) -> bool:
     def close(metric):
         if metric in LOWER_IS_BETTER:
             return row[metric] <= reference[metric] * (1 + METRIC_TOLERANCE)
-        return row[metric] >= reference[metric] - METRIC_TOLERANCE
-    agrees = task in RANKING_TASKS or row["agreement"] >= AGREEMENT
+        scale = 100 if metric.startswith(POINTS) else 1
+        return row[metric] >= reference[metric] - METRIC_TOLERANCE * scale
+    agrees = task in METRIC_ONLY_TASKS or row["agreement"] >= AGREEMENT
     return agrees and all(close(m) for m in reference["metrics"])
 
 
@@ -234,7 +284,9 @@ def measure(task: str, folder: str, limit: int) -> dict:
 
 def rule(task: str) -> str:
     metric = f"its metric at most {METRIC_TOLERANCE * 100:g} point below fp32's (perplexity: 0.5% above)"
-    return metric if task in RANKING_TASKS else f"at least {AGREEMENT:.0%} of its answers equal fp32's, and {metric}"
+    if task in METRIC_ONLY_TASKS:
+        return metric
+    return f"at least {AGREEMENT:.0%} of its answers equal fp32's, and {metric}"
 
 
 def passed(task: str, rows: dict) -> list[str]:

@@ -58,11 +58,11 @@ def encode(batch, tokenizer, max_length: int = MAX_MODEL_TOKENS, max_target_leng
 
 
 def load(model: str | None = None):
-    """(model, tokenizer) for `model` (a folder or Hub id; default `shared.hub.resolve(TASK)`), once per process."""
+    """(model, tokenizer) for `model` (a folder or Hub id; default `shared.hub.resolve(TASK)`) at the serving
+    precision (`shared.modeling.served`), once per process."""
     from shared import modeling
 
-    where = hub.resolve(TASK, model)
-    return modeling.cached(("summarization", str(where)), lambda: _load(str(where)))
+    return modeling.served(TASK, str(hub.resolve(TASK, model)), _load)
 
 
 def _load(where: str):

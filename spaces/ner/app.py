@@ -15,15 +15,10 @@ EXAMPLES = [
 ]
 
 
-def predict_batch(texts: list) -> list:
-    """For each text: (entities for gr.HighlightedText, one table row per entity)."""
-    outputs = ner.predict_batch(texts)
-    for out in outputs:
-        if out.value is not None:
-            rows = [[e["word"], e["entity_group"], round(e["score"], 3), e["start"], e["end"]]
-                    for e in out.value["entities"]]
-            out.value = (out.value, rows)
-    return outputs
+def show(value: dict, text: str) -> tuple:
+    """The entities for gr.HighlightedText, and one table row per entity."""
+    return value, [[e["word"], e["entity_group"], round(e["score"], 3), e["start"], e["end"]]
+                   for e in value["entities"]]
 
 
 with gr.Blocks() as demo:
@@ -39,7 +34,8 @@ with gr.Blocks() as demo:
                                  interactive=False)
             notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=text, label=ui.t("common.examples"))
-    ui.on_batched([button.click, text.submit], predict_batch, inputs=text, outputs=[entities, table, notice])
+    ui.on_batched([button.click, text.submit], ner.predict_batch, inputs=text, outputs=[entities, table, notice],
+                  show=show)
     ui.code_section("ner")
 
 if __name__ == "__main__":

@@ -22,15 +22,11 @@ EXAMPLES = [
 ]
 
 
-def predict_batch(requests: list) -> list:
-    """For each (question, context): (answer, score, context as highlighted spans)."""
-    outputs = qa.predict_batch(requests)
-    for out, (_, context) in zip(outputs, requests):
-        if out.value is not None:
-            a, b = out.value["start"], out.value["end"]
-            spans = [(context[:a], None), (context[a:b], "answer"), (context[b:], None)]
-            out.value = (out.value["answer"], round(out.value["score"], 4), [s for s in spans if s[0]])
-    return outputs
+def show(value: dict, request: tuple) -> tuple:
+    """The answer, its score, and the context as highlighted spans."""
+    context, a, b = request[1], value["start"], value["end"]
+    spans = [(context[:a], None), (context[a:b], "answer"), (context[b:], None)]
+    return value["answer"], round(value["score"], 4), [s for s in spans if s[0]]
 
 
 with gr.Blocks() as demo:
@@ -47,8 +43,8 @@ with gr.Blocks() as demo:
             highlighted = gr.HighlightedText(label=ui.t("qa.highlighted"), combine_adjacent=False)
             notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=[question, context], label=ui.t("common.examples"))
-    ui.on_batched([button.click, question.submit], predict_batch,
-                  inputs=[question, context], outputs=[answer, score, highlighted, notice])
+    ui.on_batched([button.click, question.submit], qa.predict_batch,
+                  inputs=[question, context], outputs=[answer, score, highlighted, notice], show=show)
     ui.code_section("qa")
 
 if __name__ == "__main__":

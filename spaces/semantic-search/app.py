@@ -14,14 +14,9 @@ EXAMPLES = ["how do I copy a list?", "my function remembers values from the prev
 HEADERS = ["rank", "score", "question", "answer (start)"]
 
 
-def predict_batch(requests: list) -> list:
-    """The top k FAQ entries of each (query, k, method) as table rows: rank, score, the question linked to its
-    answer, the answer's start."""
-    outputs = search.predict_batch(requests)
-    for out in outputs:
-        if out.value is not None:
-            out.value = [[r["rank"], r["score"], f"[{r['question']}]({r['url']})", r["snippet"]] for r in out.value]
-    return outputs
+def show(hits: list, request: tuple) -> list:
+    """The top k FAQ entries as table rows: rank, score, the question linked to its answer, the answer's start."""
+    return [[r["rank"], r["score"], f"[{r['question']}]({r['url']})", r["snippet"]] for r in hits]
 
 
 with gr.Blocks() as demo:
@@ -39,7 +34,8 @@ with gr.Blocks() as demo:
                            interactive=False)
     notice = gr.Markdown()
     gr.Examples(EXAMPLES, inputs=query, label=ui.t("common.examples"))
-    ui.on_batched([button.click, query.submit], predict_batch, inputs=[query, k, method], outputs=[results, notice])
+    ui.on_batched([button.click, query.submit], search.predict_batch, inputs=[query, k, method],
+                  outputs=[results, notice], show=show)
     ui.code_section("semantic-search")
 
 if __name__ == "__main__":

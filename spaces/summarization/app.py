@@ -18,13 +18,9 @@ EXAMPLES = [
 ]
 
 
-def predict_batch(texts: list) -> list:
-    """For each text: (the summary, the language it read)."""
-    outputs = summarization.predict_batch(texts)
-    for out in outputs:
-        if out.value is not None:
-            out.value = (out.value["summary"], summarization.LANGUAGE_NAMES[out.value["language"]])
-    return outputs
+def show(value: dict, text: str) -> tuple:
+    """The summary, and the language it read."""
+    return value["summary"], summarization.LANGUAGE_NAMES[value["language"]]
 
 
 with gr.Blocks() as demo:
@@ -39,7 +35,8 @@ with gr.Blocks() as demo:
             language = gr.Textbox(label=ui.t("summarization.language"), interactive=False)
             notice = gr.Markdown()
     gr.Examples([[e] for e in EXAMPLES], inputs=text, label=ui.t("common.examples"))
-    ui.on_batched([button.click, text.submit], predict_batch, inputs=text, outputs=[summary, language, notice])
+    ui.on_batched([button.click, text.submit], summarization.predict_batch, inputs=text,
+                  outputs=[summary, language, notice], show=show)
     ui.code_section("summarization")
 
 if __name__ == "__main__":
