@@ -34,9 +34,9 @@ SAMPLE_RATE = 16_000  # what Whisper reads
 MAX_AUDIO_SECONDS = 120  # about 15 s of work on 2 CPU cores; longer clips are refused, not truncated
 BEAM_SIZE = 5
 # faster-whisper's transcribe() settings. benchmarks/asr_settings.py measured the alternatives on 160 espeak clips
-# (no VAD, greedy, no timestamps, no temperature fallback, peak normalisation, silence around the clip): WER 0.633 to
-# 0.658 against these settings' 0.645; the best, 0.5 s of silence before the clip (0.614), gained nothing at 0.25 s
-# or 1 s, a run-to-run wobble more than a cure, so the audio goes to the model as it came
+# (no VAD, greedy, no timestamps, no temperature fallback, peak normalisation, silence around the clip): WER 0.613 to
+# 0.658 against these settings' 0.645. The best, 0.5 s of silence before the clip (0.613-0.614), gained nothing at
+# 0.25 s or 1 s: a wobble more than a cure, and far from the 0.15 aimed at, so the audio goes to the model as it came
 DECODE = {"beam_size": BEAM_SIZE, "vad_filter": True, "condition_on_previous_text": False}
 # the languages offered (Whisper knows 99; these are the ones its paper reports a word error rate under 25% for
 # on FLEURS with the small models), name -> Whisper's code; None: detect from the first 30 s
