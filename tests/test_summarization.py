@@ -7,7 +7,7 @@ import pytest
 
 from shared.data import descriptions
 from shared.tasks import InputError, summarization
-from training import common
+from training import common, serving_precision
 from training import summarization as training_summarization
 
 LISTS = Path(common.SMOKE_DATA) / "descriptions"
@@ -54,6 +54,11 @@ def test_smoke_run_learns_one_batch(tmp_path):
     assert after <= 0.5 * before
     assert set(metrics["test"]["lead_n"]) == {"en", "fr"}
     assert {r["metric"] for r in metrics["results"]} == {"rouge1", "rouge2", "rougeL"}
+    # its serving precisions, per language, on its own (smoke) test split
+    rows = serving_precision.main(["--task", "summarization", "--checkpoint", str(tmp_path / "s")])[
+        "summarization"]["precisions"]
+    assert set(rows["fp32"]["metrics"]) == {"rouge1 en", "rougeL en", "rouge1 fr", "rougeL fr"}
+    assert rows["bf16"]["examples"] == rows["fp32"]["examples"] == metrics["data"]["test"]
 
 
 @pytest.mark.parametrize("bad, message", [("", "empty"), ("too short", "at least 8"), ("x " * 15000, "at most 20,000")])

@@ -10,7 +10,7 @@ import pytest
 from shared.data import kde
 from shared.metrics import generation
 from shared.tasks import InputError, translation
-from training import common, seq2seq
+from training import common, seq2seq, serving_precision
 from training import translation as training_translation
 
 SMOKE = Path(common.SMOKE_DATA) / "kde"
@@ -93,6 +93,12 @@ def test_marian_smoke_run_learns_one_batch(tmp_path):
     assert metrics["test"]["test"]["pairs"] > 0 and metrics["base_model"] == "marian-from-scratch"
     net, _tok = translation.load(str(tmp_path / "m"))
     assert net.config.is_encoder_decoder and (tmp_path / "m" / "README.md").is_file()
+    # its serving precisions, scored on its own (smoke) test split and put on its card
+    result = serving_precision.main(["--task", "translation", "--checkpoint", str(tmp_path / "m"), "--limit", "4"])
+    rows = result["translation"]["precisions"]
+    assert rows["fp32"]["agreement"] == 1.0 and {"bleu test", "bleu other"} <= set(rows["fp32"]["metrics"])
+    assert "fp32" in result["translation"]["passed"] and set(rows) >= {"fp32", "bf16"}
+    assert "## Serving precision" in (tmp_path / "m" / "README.md").read_text()
 
 
 def test_lora_smoke_run_learns_one_batch_on_the_chat_template(tmp_path):

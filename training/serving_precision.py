@@ -45,9 +45,11 @@ def _limit(split, n: int):
 
 
 def _defaults(script, metrics: dict):
-    """The script's default arguments with the run's own hyperparameters (seed, sizes) where it kept them."""
+    """The script's default arguments with the run's own hyperparameters (seed, sizes) where it kept them; a
+    --smoke checkpoint is read on its smoke data."""
     args = script.build_parser().parse_args([]) if hasattr(script, "build_parser") else script.parse_args([])
-    for key, value in {**metrics.get("args", {}), **metrics.get("hyperparameters", {})}.items():
+    kept = {"smoke": bool(metrics.get("smoke")), **metrics.get("args", {}), **metrics.get("hyperparameters", {})}
+    for key, value in kept.items():
         if hasattr(args, key):
             setattr(args, key, value)
     return args
@@ -186,8 +188,19 @@ def search_reader(folder: str, limit: int):
     return run
 
 
-def _in_batches(generate, net, tokenizer, texts: list[str], size: int = 32) -> list[str]:
-    return [out for i in range(0, len(texts), size) for out in generate(net, tokenizer, texts[i:i + size])]
+def _generated_text_reader(load, generate, groups: dict, source: str, score):
+    """`run()` for a text-to-text task: each group's `source` texts through `generate` (the task's batch function,
+    32 texts per call) with the model `load()` returns, scored by `score(group, outputs, rows)` -> {metric: value}."""
+    def run():
+        net, tokenizer = load()
+        answers, scores = [], {}
+        for name, rows in groups.items():
+            texts = rows[source]
+            outputs = [out for i in range(0, len(texts), 32) for out in generate(net, tokenizer, texts[i:i + 32])]
+            answers += outputs
+            scores.update(score(name, outputs, rows))
+        return answers, scores
+    return run
 
 
 def translation_reader(folder: str, limit: int):
@@ -198,15 +211,9 @@ def translation_reader(folder: str, limit: int):
     data = script.load_data(_defaults(script, common.read_metrics(folder)))
     splits = {name: _limit(data[name], limit) for name in ("test", "other") if name in data}
 
-    def run():
-        net, tokenizer = translation.load(folder)
-        answers, scores = [], {}
-        for name, rows in splits.items():
-            french = _in_batches(translation.translate_batch, net, tokenizer, rows["en"])
-            answers += french
-            scores[f"bleu {name}"] = generation.bleu(french, rows["fr"])["bleu"]
-        return answers, scores
-    return run
+    def bleu(split, french, rows):
+        return {f"bleu {split}": generation.bleu(french, rows["fr"])["bleu"]}
+    return _generated_text_reader(lambda: translation.load(folder), translation.translate_batch, splits, "en", bleu)
 
 
 def summarization_reader(folder: str, limit: int):
@@ -214,20 +221,15 @@ def summarization_reader(folder: str, limit: int):
     from shared.tasks import summarization
     from training import summarization as script
 
+    def rouge(lang, summaries, rows):
+        scores = generation.rouge(summaries, rows["summary"], language=lang)
+        return {f"rouge1 {lang}": scores["rouge1"], f"rougeL {lang}": scores["rougeL"]}
+
     test = script.load_data(_defaults(script, common.read_metrics(folder)))["test"]
     by_language = {lang: _limit(test.filter(lambda e, lang=lang: e["language"] == lang), limit)
                    for lang in sorted(set(test["language"]))}
-
-    def run():
-        net, tokenizer = summarization.load(folder)
-        answers, scores = [], {}
-        for lang, rows in by_language.items():
-            summaries = _in_batches(summarization.summarize_batch, net, tokenizer, rows["text"])
-            answers += summaries
-            rouge = generation.rouge(summaries, rows["summary"], language=lang)
-            scores.update({f"rouge1 {lang}": rouge["rouge1"], f"rougeL {lang}": rouge["rougeL"]})
-        return answers, scores
-    return run
+    return _generated_text_reader(lambda: summarization.load(folder), summarization.summarize_batch, by_language,
+                                  "text", rouge)
 
 
 READERS = {"sentiment": sentiment_reader, "pair_classification": pair_reader, "ner": ner_reader,
