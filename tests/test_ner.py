@@ -1,5 +1,6 @@
 """Named entities (course ch7.2): label alignment, casing, the gold set, the committed checkpoint, the Space."""
 
+import numpy as np
 import pytest
 
 from shared.data import ner as ner_data
@@ -127,3 +128,24 @@ def test_space_round_trip(space_client):
     assert kinds.get("Angela Merkel") == "PER" and kinds.get("London") == "LOC" and notice == ""
     assert any(item.get("class_or_confidence") == "PER" or item.get("entity") == "PER"
                for item in (highlighted if isinstance(highlighted, list) else highlighted.get("value", [])))
+
+
+def test_tags_are_decoded_as_the_most_probable_valid_iob2_sequence():
+    labels = ner.LABELS
+    probs = np.full((4, len(labels)), 0.01)
+
+    def word(i, **p):
+        for tag, value in p.items():
+            probs[i, labels.index(tag.replace("_", "-"))] = value
+
+    word(0, I_PER=0.5, B_PER=0.4)  # argmax opens an entity with I-
+    word(1, I_ORG=0.45, I_PER=0.4)  # and continues a PER with I-ORG
+    word(2, O=0.9)
+    word(3, B_LOC=0.8)
+    assert [labels[i] for i in probs.argmax(1)] == ["I-PER", "I-ORG", "O", "B-LOC"]
+    assert [labels[i] for i in ner.iob2_path(probs, labels)] == ["B-PER", "I-PER", "O", "B-LOC"]
+    valid = probs.copy()
+    valid[0, labels.index("B-PER")] = 0.9  # when argmax is valid IOB2 already, the path is argmax
+    valid[1, labels.index("I-PER")] = 0.9
+    assert ner.iob2_path(valid, labels) == list(valid.argmax(1))
+    assert ner.iob2_path(np.zeros((0, len(labels))), labels) == []
