@@ -213,7 +213,7 @@ def _entities(text: str, scores: dict, n_windows: int, id2label: dict) -> Output
         else:
             words.append({"word": word, "start": start, "end": end, "pieces": [p]})
     labels = [id2label[i] for i in range(len(id2label))]
-    path = iob2_path([np.asarray(w["pieces"][0]) for w in words], labels) if words else []
+    path = iob2_path([np.asarray(w["pieces"][0]) for w in words], labels)
     for w, label_id in zip(words, path):
         w["label"], w["scores"] = labels[label_id], [float(p[label_id]) for p in w["pieces"]]
     entities: list[dict] = []
