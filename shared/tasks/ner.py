@@ -48,6 +48,11 @@ def _transitions(labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return after, first
 
 
+def label_names(net) -> list[str]:
+    """The checkpoint's labels in id order."""
+    return [net.config.id2label[i] for i in range(len(net.config.id2label))]
+
+
 def iob2_path(word_probs, labels: list[str]) -> list[int]:
     """The label ids of the most probable valid IOB2 sequence, given each word's label probabilities (rows of
     `word_probs`, words x labels): Viterbi over log-probabilities, an I-X allowed only after B-X or I-X."""
@@ -161,7 +166,7 @@ def tag_words(token_lists: list[list[str]], model: str | None = None, batch_size
     """IOB2 tags for pre-split words (each word read by its first piece, the sentence decoded by `iob2_path`), as
     the checkpoint reads them: for scoring on CoNLL-style data. Words past the window are tagged O."""
     net, tokenizer = load(model)
-    labels = [net.config.id2label[i] for i in range(len(net.config.id2label))]
+    labels = label_names(net)
     use_casing = getattr(net.config, "casing_feature", False)
     out = []
     for start in range(0, len(token_lists), batch_size):
@@ -199,12 +204,12 @@ def predict_batch(texts: list, model: str | None = None) -> list[Output]:
 
 def _tag(texts: list[str], model: str | None) -> list[Output]:
     net, tokenizer = load(model)
-    id2label = {int(k): v for k, v in net.config.id2label.items()}
-    return [_entities(text, scores, n_windows, id2label)
+    labels = label_names(net)
+    return [_entities(text, scores, n_windows, labels)
             for text, (scores, n_windows) in zip(texts, _token_scores(net, tokenizer, texts))]
 
 
-def _entities(text: str, scores: dict, n_windows: int, id2label: dict) -> Output:
+def _entities(text: str, scores: dict, n_windows: int, labels: list[str]) -> Output:
     words: list[dict] = []  # one per word: its span and the probabilities of its pieces (the first decides)
     for (start, end), (p, word) in scores.items():
         if words and words[-1]["word"] == word:
@@ -212,7 +217,6 @@ def _entities(text: str, scores: dict, n_windows: int, id2label: dict) -> Output
             words[-1]["pieces"].append(p)
         else:
             words.append({"word": word, "start": start, "end": end, "pieces": [p]})
-    labels = [id2label[i] for i in range(len(id2label))]
     path = iob2_path([np.asarray(w["pieces"][0]) for w in words], labels)
     for w, label_id in zip(words, path):
         w["label"], w["scores"] = labels[label_id], [float(p[label_id]) for p in w["pieces"]]
