@@ -66,12 +66,38 @@ def test_placeholders_are_counted_as_a_multiset():
     assert translation.placeholders("Copy %1 to %2 <b>now</b>") == translation.placeholders("<b>Copier</b> %2 %1")
     assert translation.placeholders_kept(["Delete %1?", "Quit"], ["Supprimer %1 ?", "Quitter"]) == 1.0
     assert translation.placeholders_kept(["Delete %1?"], ["Supprimer ?"]) == 0.0
+    # printf's forms count; a percentage, a capitalised "<Dry Run>" (words to translate) and an address do not
+    assert set(translation.placeholders('%s, %-5d, %.250s, %lu, %2$s, {name}, <a href="%1">, <br />')) == {
+        "%s", "%-5d", "%.250s", "%lu", "%2$s", "{name}", '<a href="%1">', "<br />"}
+    assert not translation.placeholders("100% done <Dry Run> <montel@kde.org>")
+
+
+def test_placeholders_are_shown_to_the_model_as_kde_numbers_and_put_back():
+    masked, marks = translation.mask("Copy %s to %2$s in {dir} (%d%%)")
+    assert masked == "Copy %1 to %2 in %3 (%4%%)" and marks == ["%s", "%2$s", "{dir}", "%d"]
+    # the French may reorder them; a number the source never had stays as the model wrote it
+    french = translation.unmask("Copier %2 dans %3 depuis %1 (%4%%) %9", marks)
+    assert french == "Copier %2$s dans {dir} depuis %s (%d%%) %9"
+    assert translation.mask("Delete %2 of %1?") == ("Delete %1 of %2?", ["%2", "%1"])
+    assert translation.mask("100% done") == ("100% done", [])
+
+
+def test_a_text_is_cut_at_tags_sentence_ends_and_lines_and_joins_back():
+    text = '<qt><p>Usage: <code>textfilter COMMAND</code></p><p>Replace it. Then quit.</p>\n<a href="%1">Help</a></qt>'
+    pieces = translation.segments(text)
+    assert "".join(piece + cut for piece, cut in pieces) == text
+    assert [p for p, _ in pieces if translation.has_words(p)] == [
+        "Usage:", "textfilter COMMAND", "Replace it.", "Then quit.", "Help"]
+    assert [p for p, _ in translation.segments("Failed on device <b>%1</b>: %2")] == [
+        "Failed on device", "%1", ": %2"]  # "%1" and ": %2" have no words: they are not translated
+    assert translation.segments("Change Event <Dry Run>:") == [("Change Event <Dry Run>:", "")]
 
 
 # ------------------------------------------------------------------ metrics
 
 def test_bleu_and_rouge_wrappers_give_known_values():
-    assert generation.bleu(["Ouvrir le fichier maintenant"], ["Ouvrir le fichier maintenant"])["bleu"] == pytest.approx(100)
+    same = ["Ouvrir le fichier maintenant"]
+    assert generation.bleu(same, same)["bleu"] == pytest.approx(100)
     # n-gram precisions 5/5, 3/4, 2/3, 1/2 and a brevity penalty exp(1 - 6/5) for 5 words against 6
     score = generation.bleu(["le chat est sur tapis"], ["le chat est sur le tapis"])
     assert score["precisions"] == pytest.approx([100, 75, 100 * 2 / 3, 50])
@@ -165,7 +191,9 @@ def test_long_text_is_translated_piece_by_piece_and_keeps_its_breaks():
 
 def test_placeholders_survive_translation():
     sources = ["Delete %1 files?", "Unable to open %1.", "<b>Warning:</b> the file %1 is read-only.",
-               "Copy %1 to %2", "Downloading %1 of %2"]
+               "Copy %1 to %2", "Downloading %1 of %2", "The user `%s' is not a member of group `%s'.",
+               "%s: number of bytes is too large", "<qt><p>Usage: <code>textfilter COMMAND</code></p></qt>",
+               'See the <a href="%1">manual</a> for {topic}.']
     outputs = [translation.predict(s).value for s in sources]
     assert translation.placeholders_kept(sources, outputs) == 1.0, outputs
 

@@ -213,7 +213,7 @@ def translation_reader(folder: str, limit: int):
 
     def bleu(split, french, rows):
         return {f"bleu {split}": generation.bleu(french, rows["fr"])["bleu"]}
-    return _generated_text_reader(lambda: translation.load(folder), translation.translate_batch, splits, "en", bleu)
+    return _generated_text_reader(lambda: translation.load(folder), translation.translate_texts, splits, "en", bleu)
 
 
 def summarization_reader(folder: str, limit: int):

@@ -14,8 +14,8 @@ split, `DataCollatorForSeq2Seq` and `Seq2SeqTrainer` with `predict_with_generate
 `--model Helsinki-NLP/opus-mt-en-fr` (or `--preset course`) fine-tunes a pretrained one instead. `--arch lora`
 teaches SmolLM2 (which barely knows French) through its chat template (`shared.tasks.translation`).
 
-Scores (sacreBLEU, `shared.metrics.generation`), through the Space's own code path (`translation.predict`'s
-`translate_batch`): the KDE test split, and catalogs of other free software (apt, coreutils, GTK, git, ...) never
+Scores (sacreBLEU, `shared.metrics.generation`), through the Space's own code path (`translation.translate_texts`:
+pieces cut at tags and sentence ends, placeholders masked): the KDE test split, and catalogs of other free software (apt, coreutils, GTK, git, ...) never
 trained on; baselines on the same strings: the English copied unchanged, and untuned SmolLM2 with the same
 prompt. Also the share of strings whose placeholders (`%1`, `<b>`) come out unchanged.
 """
@@ -103,7 +103,7 @@ def score(folder, data, *, max_eval=None, baselines: bool = False, batch_size: i
     def run(net, tokenizer, sources, desc):
         out = []
         for i in tqdm(range(0, len(sources), batch_size), desc=desc, unit="batch"):
-            out += translation.translate_batch(net, tokenizer, sources[i:i + batch_size],
+            out += translation.translate_texts(net, tokenizer, sources[i:i + batch_size],
                                                max_new_tokens=max_new_tokens)
         return out
 

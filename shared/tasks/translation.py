@@ -9,11 +9,12 @@ Two model shapes share this module, and training and the Space both go through i
 `load()` tells them apart from the folder's config (`is_encoder_decoder`) and a LoRA folder
 (adapter_config.json) is merged into its base once at load.
 
-The models learned from UI strings (at most 200 characters), so `predict` translates a longer text piece by
-piece: lines, then sentences (`segments`), batched (`predict_batch` batches the pieces of concurrent requests
-too), and joins the pieces back with the same breaks. KDE
-placeholders (`%1`, `<b>`, `&File`) are plain text to the model and come out in the French; `placeholders_kept`
-measures it.
+The models learned from UI strings (at most 200 characters), so `translate_texts` translates a text piece by
+piece: lines, sentences and the text between markup tags (`segments`; a tag such as `<b>` or `<a href="%1">` is a
+break, kept as it is), batched (`predict_batch` batches the pieces of concurrent requests too), and joins the
+pieces back with the same breaks. Inside a piece, every placeholder (printf's `%s`, `%.250s`, `%d`; KDE's `%1`;
+`{name}`) is shown to the model as KDE's own `%1`, `%2`, ... in order (`mask`), the form it copies most
+reliably, and put back afterwards (`unmask`). `placeholders_kept` measures how many strings keep theirs.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ MAX_NEW_TOKENS = 160
 NUM_BEAMS = 4
 SEGMENTS_PER_CALL = 32  # pieces per `generate` call: a batched request of 16 long texts is not one huge batch
 SYSTEM = "Translate this English software text into French."  # short: every training example repeats it
-PLACEHOLDER = re.compile(r"%\d+|%[-+ #0-9.]*[sdifuxXc]|<[^>]+>|\{\w*\}")
+# printf with a position (%1$s), KDE's %1, printf (%s, %-5d, %.250s, %lu; not "100% done"), {name}
+INLINE = re.compile(r"%\d+\$[-+#0-9.*]*[a-zA-Z]|%\d+|%(?!\d)[-+#0-9.*]*(?:hh|h|ll|l|z|j|t|L)?[diouxXeEfFgGcsp]"
+                    r"|\{\w*\}")
+# a markup tag: lower-case name, attributes with values (<b>, </p>, <br />, <a href="%1">; not "<Dry Run>")
+TAG = r"</?[a-z][a-z0-9]*(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))*\s*/?>"
+PLACEHOLDER = re.compile(f"{TAG}|{INLINE.pattern}")
 EXAMPLES = ["Default to expanded threads",
             "Unable to import %1 using the OFX importer plugin. This file is not the correct format.",
             "Open the file", "&Save As..."]
@@ -133,21 +139,60 @@ def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BE
 
 # ------------------------------------------------------------------------------------------ long text
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"'(\[]?[A-Z0-9])")
+# a break between pieces: markup tags (with the spaces around them), a sentence's end, line breaks
+_BREAK = re.compile(rf"\s*(?:{TAG}\s*)+|(?<=[.!?…])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+_TAG = re.compile(TAG)
+_SENTINEL = re.compile(r"%(\d+)")
 
 
 def segments(text: str) -> list[tuple[str, str]]:
-    """`text` as (piece, separator-after) pairs: lines, then sentences; joining piece + separator gives the
-    text back (blank pieces are kept as separators)."""
-    out: list[tuple[str, str]] = []
-    for line, newline in re.findall(r"([^\n]*)(\n*)", text):
-        if not line and not newline:
-            continue
-        parts = _SENTENCE_END.split(line)
-        spaces = _SENTENCE_END.findall(line)
-        for i, part in enumerate(parts):
-            out.append((part, spaces[i] if i < len(spaces) else newline))
-    return out
+    """`text` as (piece, break-after) pairs, cut at markup tags, sentence ends and line breaks (`_BREAK`); joining
+    piece + break gives the text back (a piece may be empty or blank: it is kept as it is)."""
+    out, start = [], 0
+    for cut in _BREAK.finditer(text):
+        out.append((text[start:cut.start()], cut.group()))
+        start = cut.end()
+    return out + [(text[start:], "")] if start < len(text) or not out else out
+
+
+def mask(text: str) -> tuple[str, list[str]]:
+    """`text` with its placeholders (`INLINE`) written as KDE's %1, %2, ... in order, and the placeholders."""
+    marks: list[str] = []
+
+    def sentinel(match) -> str:
+        marks.append(match.group())
+        return f"%{len(marks)}"
+    return INLINE.sub(sentinel, text), marks
+
+
+def unmask(text: str, marks: list[str]) -> str:
+    """`mask` undone on a translation: each %k the model wrote back becomes the k-th placeholder."""
+    return _SENTINEL.sub(lambda m: marks[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(marks)
+                         else m.group(), text)
+
+
+def has_words(piece: str) -> bool:
+    """Whether a piece has letters besides its placeholders (a piece like "%1" or ": %2" is not translated)."""
+    return bool(re.search(r"[^\W\d_]", INLINE.sub("", piece)))
+
+
+def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = MAX_NEW_TOKENS) -> list[str]:
+    """French for each text: its pieces (`segments`) with words, cut to MAX_SEGMENT_CHARS and masked (`mask`), are
+    translated in `translate_batch` calls of at most SEGMENTS_PER_CALL pieces, shortest first (little padding),
+    unmasked (tags the model wrote are dropped) and joined back with their breaks. The Space and training's
+    scores both go through it."""
+    pieces = [segments(text) for text in texts]
+    todo = [mask(piece.strip()[:MAX_SEGMENT_CHARS]) for text in pieces for piece, _ in text if has_words(piece)]
+    order = sorted(range(len(todo)), key=lambda i: len(todo[i][0]))
+    french = [""] * len(todo)
+    for start in range(0, len(order), SEGMENTS_PER_CALL):
+        chunk = order[start:start + SEGMENTS_PER_CALL]
+        for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i][0] for i in chunk],
+                                                   max_new_tokens=max_new_tokens)):
+            french[i] = unmask(_TAG.sub("", out), todo[i][1])  # a piece has no tags: any is invented
+    answers = iter(french)
+    return ["".join((next(answers) if has_words(piece) else piece) + cut for piece, cut in text).strip()
+            for text in pieces]
 
 
 def predict(text, model: str | None = None) -> Output:
@@ -162,29 +207,18 @@ def predict_batch(texts: list, model: str | None = None) -> list[Output]:
 
 
 def _translate(texts: list[str], model: str | None) -> list[Output]:
-    """Each text cut into pieces (`segments`); the pieces of all texts translated in `generate` calls of at most
-    SEGMENTS_PER_CALL, shortest first (little padding); each text joined back with its own breaks."""
     net, tokenizer = load(model)
-    pieces = [segments(text) for text in texts]
-    todo = [piece.strip()[:MAX_SEGMENT_CHARS] for text in pieces for piece, _ in text if piece.strip()]
-    order = sorted(range(len(todo)), key=lambda i: len(todo[i]))
-    french = [""] * len(todo)
-    for start in range(0, len(order), SEGMENTS_PER_CALL):
-        chunk = order[start:start + SEGMENTS_PER_CALL]
-        for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i] for i in chunk])):
-            french[i] = out
-    answers, outputs = iter(french), []
-    for text in pieces:
-        long = sum(len(piece.strip()) > MAX_SEGMENT_CHARS for piece, _ in text)
+    outputs = []
+    for text, french in zip(texts, translate_texts(net, tokenizer, texts)):
+        long = sum(len(piece.strip()) > MAX_SEGMENT_CHARS for piece, _ in segments(text) if has_words(piece))
         notices = [f"{long} sentence(s) are longer than {MAX_SEGMENT_CHARS} characters; only their first "
                    f"{MAX_SEGMENT_CHARS} were translated (this model learned from short UI strings)."] if long else []
-        joined = "".join((next(answers) if piece.strip() else piece) + separator for piece, separator in text)
-        outputs.append(Output(joined.strip(), notices))
+        outputs.append(Output(french, notices))
     return outputs
 
 
 def placeholders(text: str) -> Counter:
-    """The placeholders and tags of a string (`%1`, `%s`, `<b>`, `{name}`), as a multiset."""
+    """The placeholders and tags of a string (`%1`, `%s`, `<b>`, `{name}`; `PLACEHOLDER`), as a multiset."""
     return Counter(PLACEHOLDER.findall(text))
 
 
