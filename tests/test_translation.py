@@ -187,6 +187,9 @@ def test_long_text_is_translated_piece_by_piece_and_keeps_its_breaks():
     assert [p for p, _ in pieces if p.strip()] == ["Open the file.", "Save the file!", "Quit"]
     out = translation.predict(text).value
     assert out.count("\n\n") == 1 and len(out.split("\n\n")[0]) > 10
+    # a message keeps its own outer spaces and trailing newline (gettext checks it) and its capital letter
+    out = translation.predict("  Unable to open the file.\n").value
+    assert out.startswith("  ") and out.endswith(".\n") and out[2].isupper() and "fichier" in out
 
 
 def test_placeholders_survive_translation():

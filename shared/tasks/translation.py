@@ -179,8 +179,8 @@ def has_words(piece: str) -> bool:
 def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = MAX_NEW_TOKENS) -> list[str]:
     """French for each text: its pieces (`segments`) with words, cut to MAX_SEGMENT_CHARS and masked (`mask`), are
     translated in `translate_batch` calls of at most SEGMENTS_PER_CALL pieces, shortest first (little padding),
-    unmasked (tags the model wrote are dropped) and joined back with their breaks. The Space and training's
-    scores both go through it."""
+    unmasked (tags the model wrote are dropped), fitted to their piece (`_fit`) and joined back with their breaks.
+    The Space and training's scores both go through it."""
     pieces = [segments(text) for text in texts]
     todo = [mask(piece.strip()[:MAX_SEGMENT_CHARS]) for text in pieces for piece, _ in text if has_words(piece)]
     order = sorted(range(len(todo)), key=lambda i: len(todo[i][0]))
@@ -191,8 +191,16 @@ def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = M
                                                    max_new_tokens=max_new_tokens)):
             french[i] = unmask(_TAG.sub("", out), todo[i][1])  # a piece has no tags: any is invented
     answers = iter(french)
-    return ["".join((next(answers) if has_words(piece) else piece) + cut for piece, cut in text).strip()
+    return ["".join((_fit(piece, next(answers)) if has_words(piece) else piece) + cut for piece, cut in text)
             for text in pieces]
+
+
+def _fit(piece: str, french: str) -> str:
+    """A piece's translation with the piece's own spaces and line breaks around it (gettext wants a message's
+    trailing newline kept) and a capital first letter where the English starts with one."""
+    if piece.lstrip()[:1].isupper() and french[:1].islower():
+        french = french[0].upper() + french[1:]
+    return piece[:len(piece) - len(piece.lstrip())] + french + piece[len(piece.rstrip()):]
 
 
 def predict(text, model: str | None = None) -> Output:
