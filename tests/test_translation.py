@@ -73,13 +73,22 @@ def test_placeholders_are_counted_as_a_multiset():
 
 
 def test_placeholders_are_shown_to_the_model_as_kde_numbers_and_put_back():
-    masked, marks = translation.mask("Copy %s to %2$s in {dir} (%d%%)")
-    assert masked == "Copy %1 to %2 in %3 (%4%%)" and marks == ["%s", "%2$s", "{dir}", "%d"]
+    masked = translation.mask("Copy %s to %2$s in {dir} (%d%%)")
+    assert masked == ("Copy %1 to %2 in %3 (%4%%)", ["%s", "%2$s", "{dir}", "%d"], False)
     # the French may reorder them; a number the source never had stays as the model wrote it
-    french = translation.unmask("Copier %2 dans %3 depuis %1 (%4%%) %9", marks)
+    french = translation.unmask("Copier %2 dans %3 depuis %1 (%4%%) %9", masked)
     assert french == "Copier %2$s dans {dir} depuis %s (%d%%) %9"
-    assert translation.mask("Delete %2 of %1?") == ("Delete %1 of %2?", ["%2", "%1"])
-    assert translation.mask("100% done") == ("100% done", [])
+    assert translation.mask("Delete %2 of %1?")[:2] == ("Delete %1 of %2?", ["%2", "%1"])
+    assert translation.mask("100% done") == ("100% done", [], False)
+
+
+def test_an_accelerator_is_taken_out_and_put_back_before_the_first_letter():
+    masked = translation.mask("&French To %1")
+    assert masked == ("French To %1", ["%1"], True)
+    assert translation.unmask("Français vers %1", masked) == "&Français vers %1"
+    assert translation.unmask("Fran&çais vers %1", masked) == "Fran&çais vers %1"  # the model placed one itself
+    assert translation.mask("Tom && Jerry &amp; co")[2] is False  # a literal & and an entity are not accelerators
+    assert translation.placeholders("Sa&ve %1") == translation.placeholders("&Enregistrer %1")
 
 
 def test_a_text_is_cut_at_tags_sentence_ends_and_lines_and_joins_back():
@@ -196,7 +205,7 @@ def test_placeholders_survive_translation():
     sources = ["Delete %1 files?", "Unable to open %1.", "<b>Warning:</b> the file %1 is read-only.",
                "Copy %1 to %2", "Downloading %1 of %2", "The user `%s' is not a member of group `%s'.",
                "%s: number of bytes is too large", "<qt><p>Usage: <code>textfilter COMMAND</code></p></qt>",
-               'See the <a href="%1">manual</a> for {topic}.']
+               'See the <a href="%1">manual</a> for {topic}.', "&French To", "Sa&ve As..."]
     outputs = [translation.predict(s).value for s in sources]
     assert translation.placeholders_kept(sources, outputs) == 1.0, outputs
 

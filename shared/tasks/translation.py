@@ -14,13 +14,15 @@ piece: lines, sentences and the text between markup tags (`segments`; a tag such
 break, kept as it is), batched (`predict_batch` batches the pieces of concurrent requests too), and joins the
 pieces back with the same breaks. Inside a piece, every placeholder (printf's `%s`, `%.250s`, `%d`; KDE's `%1`;
 `{name}`) is shown to the model as KDE's own `%1`, `%2`, ... in order (`mask`), the form it copies most
-reliably, and put back afterwards (`unmask`). `placeholders_kept` measures how many strings keep theirs.
+reliably, and a keyboard accelerator (`&File`) is taken out; both are put back afterwards (`unmask`).
+`placeholders_kept` measures how many strings keep theirs.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import NamedTuple
 
 from shared import compute, hub
 from shared.tasks import Output, answer_batch, check_text
@@ -38,7 +40,9 @@ INLINE = re.compile(r"%\d+\$[-+#0-9.*]*[a-zA-Z]|%\d+|%(?!\d)[-+#0-9.*]*(?:hh|h|l
                     r"|\{\w*\}")
 # a markup tag: lower-case name, attributes with values (<b>, </p>, <br />, <a href="%1">; not "<Dry Run>")
 TAG = r"</?[a-z][a-z0-9]*(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))*\s*/?>"
-PLACEHOLDER = re.compile(f"{TAG}|{INLINE.pattern}")
+# a keyboard accelerator: the & before a letter (&File, Sa&ve); not "&&" (a literal &) nor an entity (&amp;)
+ACCELERATOR = re.compile(r"(?<!&)&(?=[^\W\d_])(?![a-zA-Z]+;)")
+PLACEHOLDER = re.compile(f"{TAG}|{INLINE.pattern}|{ACCELERATOR.pattern}")
 EXAMPLES = ["Default to expanded threads",
             "Unable to import %1 using the OFX importer plugin. This file is not the correct format.",
             "Open the file", "&Save As..."]
@@ -155,20 +159,32 @@ def segments(text: str) -> list[tuple[str, str]]:
     return out + [(text[start:], "")] if start < len(text) or not out else out
 
 
-def mask(text: str) -> tuple[str, list[str]]:
-    """`text` with its placeholders (`INLINE`) written as KDE's %1, %2, ... in order, and the placeholders."""
+class Masked(NamedTuple):
+    text: str  # what the model reads
+    marks: list[str]  # the placeholders it replaced, in order: %1 stands for marks[0]
+    accelerator: bool  # the English had a keyboard accelerator, taken out
+
+
+def mask(text: str) -> Masked:
+    """`text` with its placeholders (`INLINE`) written as KDE's %1, %2, ... in order, and without its keyboard
+    accelerator (the & splits "&French" into pieces the model knows less well: it wrote "&Proissant")."""
     marks: list[str] = []
 
     def sentinel(match) -> str:
         marks.append(match.group())
         return f"%{len(marks)}"
-    return INLINE.sub(sentinel, text), marks
+    text = INLINE.sub(sentinel, text)
+    return Masked(ACCELERATOR.sub("", text), marks, bool(ACCELERATOR.search(text)))
 
 
-def unmask(text: str, marks: list[str]) -> str:
-    """`mask` undone on a translation: each %k the model wrote back becomes the k-th placeholder."""
+def unmask(french: str, masked: Masked) -> str:
+    """`mask` undone on a translation: an accelerator (if the English had one and the French has none) before its
+    first letter, then each %k the model wrote back as the k-th placeholder."""
+    if masked.accelerator and not ACCELERATOR.search(french):
+        french = re.sub(r"[^\W\d_]", r"&\g<0>", french, count=1)
+    marks = masked.marks
     return _SENTINEL.sub(lambda m: marks[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(marks)
-                         else m.group(), text)
+                         else m.group(), french)
 
 
 def has_words(piece: str) -> bool:
@@ -183,13 +199,13 @@ def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = M
     The Space and training's scores both go through it."""
     pieces = [segments(text) for text in texts]
     todo = [mask(piece.strip()[:MAX_SEGMENT_CHARS]) for text in pieces for piece, _ in text if has_words(piece)]
-    order = sorted(range(len(todo)), key=lambda i: len(todo[i][0]))
+    order = sorted(range(len(todo)), key=lambda i: len(todo[i].text))
     french = [""] * len(todo)
     for start in range(0, len(order), SEGMENTS_PER_CALL):
         chunk = order[start:start + SEGMENTS_PER_CALL]
-        for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i][0] for i in chunk],
+        for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i].text for i in chunk],
                                                    max_new_tokens=max_new_tokens)):
-            french[i] = unmask(_TAG.sub("", out), todo[i][1])  # a piece has no tags: any is invented
+            french[i] = unmask(_TAG.sub("", out), todo[i])  # a piece has no tags: any is invented
     answers = iter(french)
     return ["".join((_fit(piece, next(answers)) if has_words(piece) else piece) + cut for piece, cut in text)
             for text in pieces]
@@ -226,7 +242,7 @@ def _translate(texts: list[str], model: str | None) -> list[Output]:
 
 
 def placeholders(text: str) -> Counter:
-    """The placeholders and tags of a string (`%1`, `%s`, `<b>`, `{name}`; `PLACEHOLDER`), as a multiset."""
+    """The placeholders, tags and accelerator of a string (`%1`, `%s`, `<b>`, `{name}`, `&`), as a multiset."""
     return Counter(PLACEHOLDER.findall(text))
 
 
