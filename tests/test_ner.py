@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from shared.data import ner as ner_data
 from shared.tasks import InputError, ner
@@ -68,6 +69,8 @@ def test_seqeval_wrapper_on_a_known_case():
 
 
 def test_smoke_training_writes_a_loadable_tagger(tmp_path):
+    import json
+
     from training import ner as training_ner
 
     out = tmp_path / "ckpt"
@@ -78,9 +81,35 @@ def test_smoke_training_writes_a_loadable_tagger(tmp_path):
     assert metrics["preflight"]["label_counts"][0] > 0  # the ch8 preflight ran on the token labels
     result = ner.predict("Barack Obama visited Paris.", model=str(out)).value
     assert result["text"] == "Barack Obama visited Paris." and isinstance(result["entities"], list)
+    # where it and its silver labels disagree, drawn for a hand audit, which the card then counts
+    training_ner.main(["--smoke", "--draw-disagreements", "3", "--output-dir", str(out)])
+    drawn = json.loads((out / "disagreements.json").read_text())
+    assert 0 < len(drawn["sentences"]) == min(3, drawn["disagreeing"]) <= drawn["test_sentences"]
+    assert all(row["right"] == "" and (row["spacy"] or row["model"]) for row in drawn["sentences"])
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps(drawn))
+    with pytest.raises(SystemExit, match="needs 'right'"):  # not judged yet
+        training_ner.audit_summary(str(audit))
+    for row, verdict in zip(drawn["sentences"], ["model", "spacy", "neither"]):
+        row["right"] = verdict
+    audit.write_text(json.dumps(drawn))
+    summary = training_ner.audit_summary(str(audit))
+    assert summary["judged"] == len(drawn["sentences"]) == summary["model"] + summary["spacy"] + summary["neither"]
 
 
 # ------------------------------------------------------------------ the committed checkpoint
+
+def test_the_hand_audit_of_silver_disagreements_is_complete_and_on_the_card(monkeypatch):
+    from training import common
+    from training.ner import audit_summary
+
+    monkeypatch.chdir(REPO)  # the card names the file from the repository's root
+    summary = audit_summary("shared/data/ner_silver_audit.json")
+    assert summary["judged"] == 40 == summary["model"] + summary["spacy"] + summary["neither"]
+    assert common.read_metrics(REPO / "checkpoints" / "ner")["silver_audit"] == summary
+    card = (REPO / "checkpoints" / "ner" / "README.md").read_text()
+    assert f"this model's entities right in {summary['model']}, spaCy's in {summary['spacy']}" in card
+
 
 def test_obvious_sentence():
     out = ner.predict("Barack Obama flew to Paris to meet the board of Microsoft.")

@@ -6,6 +6,8 @@
     python -m training.ner --smoke                # overfit one batch of training/smoke_data/ner in seconds
     python -m training.ner --resume               # continue after a kill
     python -m training.ner --rescore --output-dir checkpoints/ner   # re-measure through the Space's code path
+    python -m training.ner --draw-disagreements 40 --output-dir checkpoints/ner   # sentences to read by hand
+    python -m training.ner --audit shared/data/ner_silver_audit.json --card-only --output-dir checkpoints/ner
 
 Data: shared.data.ner (real English from SQuAD / SQuAD-Shifts paragraphs and the Brown corpus, labelled by
 spaCy's en_core_web_sm, split by document). The course's recipe: labels aligned to word pieces
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -53,7 +56,56 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", metavar="SETUP=DIR", action="append", default=[],
                         help="with --rescore / --card-only: a finished run (another recipe or data size) whose test "
                              "scores the card lists beside this one's; repeatable")
+    parser.add_argument("--draw-disagreements", metavar="N", type=int, default=0,
+                        help="write N silver test sentences where OUTPUT_DIR's model and spaCy disagree (drawn at "
+                             "random with --seed) to OUTPUT_DIR/disagreements.json, to be judged by hand")
+    parser.add_argument("--audit", metavar="FILE", default=None,
+                        help="with --rescore / --card-only: those sentences judged by hand (each 'right': model, "
+                             "spacy or neither), which the card counts")
     return parser
+
+
+def draw_disagreements(args) -> list[dict]:
+    """N silver test sentences where the model in OUTPUT_DIR and its spaCy labels disagree, drawn at random; for
+    each, the entities on which they differ, and an empty verdict ('right') for a person to fill in."""
+    import json
+    import random
+
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    hp = common.read_metrics(args.output_dir)["hyperparameters"]  # the model's own split
+    own = {"seed": hp["seed"], "max_sentences": hp["max_sentences"]}
+    test = load_data(argparse.Namespace(**{**vars(args), **own}))["test"]
+    references = [[ner.LABELS[i] for i in row] for row in test["ner_tags"]]
+    predicted = ner.tag_words(test["tokens"], model=args.output_dir)
+    rows = []
+    for tokens, reference, tags in zip(test["tokens"], references, predicted):
+        spacy, model = ({(s, e): t for t, s, e in get_entities(seq)} for seq in (reference, tags))
+        if spacy != model:
+            rows.append({"text": " ".join(tokens), "right": "",
+                         **{who: [[" ".join(tokens[s:e + 1]), t] for (s, e), t in sorted(mine.items())
+                                  if theirs.get((s, e)) != t]
+                            for who, mine, theirs in (("spacy", spacy, model), ("model", model, spacy))}})
+    drawn = random.Random(args.seed).sample(rows, min(args.draw_disagreements, len(rows)))
+    out = {"model": args.output_dir, "silver_f1": common.read_metrics(args.output_dir)["test"]["silver"]["f1"],
+           "test_sentences": len(test), "disagreeing": len(rows), "seed": args.seed, "sentences": drawn}
+    path = Path(args.output_dir) / "disagreements.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1))
+    print(f"{len(rows):,} of {len(test):,} silver test sentences disagree; {len(drawn)} drawn into {path}")
+    return drawn
+
+
+def audit_summary(path: str) -> dict:
+    """The counts of a hand-judged disagreements file (`draw_disagreements`, verdicts filled in)."""
+    import json
+
+    audit = json.loads(Path(path).read_text())
+    verdicts = [row["right"] for row in audit["sentences"]]
+    if not all(v in ("model", "spacy", "neither") for v in verdicts):
+        common.fail(f"{path}: every sentence needs 'right' set to model, spacy or neither.")
+    return {"file": str(path), "silver_f1": audit["silver_f1"], "test_sentences": audit["test_sentences"],
+            "disagreeing": audit["disagreeing"], "judged": len(verdicts),
+            **{who: verdicts.count(who) for who in ("model", "spacy", "neither")}}
 
 
 def load_data(args):
@@ -181,6 +233,12 @@ def main(argv: list[str] | None = None) -> dict:
         metrics = common.read_metrics(args.output_dir)
         metrics["compared"] = [compared_run(spec) for spec in args.compare]
         common.write_metrics(args.output_dir, metrics)
+    if args.audit:
+        metrics = common.read_metrics(args.output_dir)
+        metrics["silver_audit"] = audit_summary(args.audit)
+        common.write_metrics(args.output_dir, metrics)
+    if args.draw_disagreements:
+        return {"disagreements": draw_disagreements(args)}
     if args.rescore:
         return rescore(args)
     if args.card_only:
