@@ -73,7 +73,8 @@ def draw_disagreements(args) -> list[dict]:
 
     from seqeval.metrics.sequence_labeling import get_entities
 
-    hp = common.read_metrics(args.output_dir)["hyperparameters"]  # the model's own split
+    metrics = common.read_metrics(args.output_dir)
+    hp = metrics["hyperparameters"]  # the model's own split
     own = {"seed": hp["seed"], "max_sentences": hp["max_sentences"]}
     test = load_data(argparse.Namespace(**{**vars(args), **own}))["test"]
     references = [[ner.LABELS[i] for i in row] for row in test["ner_tags"]]
@@ -87,7 +88,7 @@ def draw_disagreements(args) -> list[dict]:
                                   if theirs.get((s, e)) != t]
                             for who, mine, theirs in (("spacy", spacy, model), ("model", model, spacy))}})
     drawn = random.Random(args.seed).sample(rows, min(args.draw_disagreements, len(rows)))
-    out = {"model": args.output_dir, "silver_f1": common.read_metrics(args.output_dir)["test"]["silver"]["f1"],
+    out = {"model": args.output_dir, "silver_f1": metrics["test"]["silver"]["f1"],
            "test_sentences": len(test), "disagreeing": len(rows), "seed": args.seed, "sentences": drawn}
     path = Path(args.output_dir) / "disagreements.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1))

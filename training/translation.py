@@ -15,8 +15,8 @@ split, `DataCollatorForSeq2Seq` and `Seq2SeqTrainer` with `predict_with_generate
 teaches SmolLM2 (which barely knows French) through its chat template (`shared.tasks.translation`).
 
 Scores (sacreBLEU, `shared.metrics.generation`), through the Space's own code path (`translation.translate_texts`:
-pieces cut at tags and sentence ends, placeholders masked): the KDE test split, and catalogs of other free software (apt, coreutils, GTK, git, ...) never
-trained on; baselines on the same strings: the English copied unchanged, and untuned SmolLM2 with the same
+pieces cut at tags and sentence ends, placeholders masked): the KDE test split, and catalogs of other free
+software (apt, coreutils, GTK, git, ...) never trained on; baselines on the same strings: the English copied unchanged, and untuned SmolLM2 with the same
 prompt. Also the share of strings whose placeholders (`%1`, `<b>`) come out unchanged.
 """
 

@@ -173,8 +173,8 @@ def mask(text: str) -> Masked:
     def sentinel(match) -> str:
         marks.append(match.group())
         return f"%{len(marks)}"
-    text = INLINE.sub(sentinel, text)
-    return Masked(ACCELERATOR.sub("", text), marks, bool(ACCELERATOR.search(text)))
+    text, accelerators = ACCELERATOR.subn("", INLINE.sub(sentinel, text))
+    return Masked(text, marks, accelerators > 0)
 
 
 def unmask(french: str, masked: Masked) -> str:
