@@ -22,7 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.asr_wer import SENTENCES, espeak_set  # noqa: E402
+from shared.data.speech import SENTENCES, espeak_set  # noqa: E402
 from shared.metrics.speech import wer  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
 from shared.tasks import asr  # noqa: E402

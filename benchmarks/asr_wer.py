@@ -2,10 +2,12 @@
 
     python benchmarks/asr_wer.py [--model FOLDER_OR_ID] [--quick]
 
+The two sets are built by `shared.data.speech` (training.asr scores its adapter on the same clips):
 1. The espeak set: the 40 Harvard sentences of lists 1-4 (IEEE 1969, the standard phonetically balanced test
    sentences: public domain), each spoken by espeak-ng in four English voices (American, British, Received
    Pronunciation, a Caribbean variant) at a slow and a fast speed, and saved at 8 kHz, 16 kHz and 44.1 kHz (mono;
-   44.1 kHz as stereo). 40 x 4 x 2 = 320 clips per rate, 960 in all; --quick takes 10 sentences.
+   44.1 kHz as stereo). 40 x 4 x 2 = 320 clips per rate, 960 in all; --quick takes 10 sentences. None of these
+   voices or sentences is in the adapter's training data.
 2. Real speech that packages ship: the LibriVox recordings (Jane Austen, "Sense and Sensibility", public domain)
    and the spoken card names and "go forward ten meters" of the pocketsphinx 5.1.1 sdist's test data (BSD),
    with their transcripts (downloaded once with pip into ~/.cache).
@@ -20,98 +22,22 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import shutil
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
-import soundfile as sf
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.local_space import run_app  # noqa: E402
 from benchmarks.speed import write_section  # noqa: E402
+from shared.data.speech import RATES, SENTENCES, SPEEDS, TEST_VOICES, espeak_set, real_set  # noqa: E402
 from shared.metrics.speech import wer  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
-from shared.tasks.asr import resample  # noqa: E402
 
-HARVARD = """The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.
-It's easy to tell the depth of a well. These days a chicken leg is a rare dish. Rice is often served in round bowls.
-The juice of lemons makes fine punch. The box was thrown beside the parked truck.
-The hogs were fed chopped corn and garbage. Four hours of steady work faced us.
-A large size in stockings is hard to sell. The boy was there when the sun rose. A rod is used to catch pink salmon.
-The source of the huge river is the clear spring. Kick the ball straight and follow through.
-Help the woman get back to her feet. A pot of tea helps to pass the evening. Smoky fires lack flame and heat.
-The soft cushion broke the man's fall. The salt breeze came across from the sea.
-The girl at the booth sold fifty bonds. The small pup gnawed a hole in the sock.
-The fish twisted and turned on the bent hook. Press the pants and sew a button on the vest.
-The swan dive was far short of perfect. The beauty of the view stunned the young boy.
-Two blue fish swam in the tank. Her purse was full of useless trash. The colt reared and threw the tall rider.
-It snowed, rained, and hailed the same morning. Read verse out loud for pleasure.
-Hoist the load to your left shoulder. Take the winding path to reach the lake.
-Note closely the size of the gas tank. Wipe the grease off his dirty face. Mend the coat before you go out.
-The wrist was badly strained and hung limp. The stray cat gave birth to kittens.
-The young girl gave no clear response. The meal was cooked before the bell rang.
-What joy there is in living."""
-SENTENCES = [s.strip() for s in re.findall(r"[^.]+\.", " ".join(HARVARD.split()))]
-VOICES = {"en-us": "American", "en-gb": "British", "en-gb-x-rp": "Received Pronunciation", "en-029": "Caribbean"}
-SPEEDS = (140, 180)  # words per minute: espeak's default is 175
-RATES = (8_000, 16_000, 44_100)
-POCKETSPHINX = "pocketsphinx==5.1.1"
-CACHE = Path.home() / ".cache" / "nlp-course-live" / "speech"
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
-
-
-def espeak_set(folder: Path, sentences: list[str]) -> list[dict]:
-    """[{path, text, voice, speed, rate}]: every sentence in every voice and speed, at every rate."""
-    clips = []
-    for v, voice in enumerate(VOICES):
-        for speed in SPEEDS:
-            for i, text in enumerate(sentences):
-                raw = folder / f"{voice}-{speed}-{i}.wav"
-                subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-                data, sr = sf.read(raw, dtype="float32")
-                for rate in RATES:
-                    out = resample(data, sr, rate)
-                    if rate == 44_100:
-                        out = np.stack([out, out], axis=1)
-                    path = folder / f"{raw.stem}-{rate}.wav"
-                    sf.write(path, out, rate, subtype="PCM_16")
-                    clips.append({"path": path, "text": text, "voice": VOICES[voice], "speed": speed, "rate": rate,
-                                  "seconds": len(out) / rate})
-    return clips
-
-
-def real_set() -> list[dict]:
-    """The recordings with transcripts inside the pocketsphinx sdist (downloaded once)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdists = list(CACHE.glob("pocketsphinx-*.tar.gz"))
-    if not sdists:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", POCKETSPHINX,
-                        "-d", str(CACHE)], check=True, capture_output=True)
-        sdists = list(CACHE.glob("pocketsphinx-*.tar.gz"))
-    root = CACHE / sdists[0].name.removesuffix(".tar.gz")
-    if not root.is_dir():
-        with tarfile.open(sdists[0]) as tar:
-            members = [m for m in tar.getmembers() if "/test/data/" in m.name and
-                       re.search(r"/(librivox|cards)/|goforward\.raw$", m.name)]
-            tar.extractall(CACHE, members=members, filter="data")
-    data = root / "test" / "data"
-    clips = [{"path": w, "text": w.with_suffix(".txt").read_text().strip(), "source": "LibriVox (read book)"}
-             for w in sorted((data / "librivox").glob("*.wav"))]
-    for line in (data / "cards" / "cards.transcription").read_text().splitlines():
-        text, name = re.match(r"<s>(.*)</s>\s*\((\w+)\)", line).groups()
-        clips.append({"path": data / "cards" / f"{name}.wav", "text": text.strip(), "source": "card names (spoken)"})
-    go = CACHE / "goforward.wav"
-    sf.write(go, np.fromfile(data / "goforward.raw", dtype="<i2"), 16_000)
-    clips.append({"path": go, "text": "go forward ten meters", "source": "command (spoken)"})
-    return clips
 
 
 def transcribe(client, clips: list[dict]) -> float:
@@ -140,7 +66,8 @@ def rows(clips: list[dict], key: str) -> list[tuple[str, int, float]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="ASR_MODEL for the Space (default: its packaged Whisper tiny.en)")
+    parser.add_argument("--model", help="ASR_MODEL for the Space: a CTranslate2 or adapter folder or a Hub id "
+                        "(default: the Space's own, tiny.en; checkpoints/asr for the adapter)")
     parser.add_argument("--quick", action="store_true", help="10 sentences instead of 40")
     parser.add_argument("--results", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
@@ -156,11 +83,11 @@ def main(argv: list[str] | None = None) -> None:
         seconds = transcribe(client, clips)
         transcribe(client, real)
     audio = sum(c["seconds"] for c in clips)
-    model = args.model or "Systran/faster-whisper-tiny.en (packaged), int8, beam 5"
+    model = (args.model or "Systran/faster-whisper-tiny.en (packaged)") + ", int8, beam 5"
     name = f"asr: {Path(args.model).name if args.model else 'faster-whisper-tiny.en'}"  # its section of RESULTS.md
     lines = [f"## {name}", "", f"Speech recognition WER, {datetime.date.today()}, "
              f"`python benchmarks/asr_wer.py{' --quick' if args.quick else ''}` · model: {model} · CPU: {cpu_model()}",
-             "", f"espeak-ng set: {len(sentences)} Harvard sentences x {len(VOICES)} voices x {len(SPEEDS)} speeds "
+             "", f"espeak-ng set: {len(sentences)} Harvard sentences x {len(TEST_VOICES)} voices x {len(SPEEDS)} speeds "
              f"x {len(RATES)} rates = {len(clips)} clips, {audio / 60:.1f} min of audio, transcribed through the Space "
              f"in {seconds:.0f} s ({audio / seconds:.1f}x real time).", "",
              "| group | clips | WER |", "|---|---|---|",

@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.asr_wer import cpu_model  # noqa: E402
 from benchmarks.local_space import run_app  # noqa: E402
+from shared.modeling import cpu_model  # noqa: E402
 
 
 def photos() -> list[Path]:
@@ -51,7 +51,7 @@ def drawings(folder: Path) -> list[Path]:
 
 
 def speech(folder: Path) -> list[Path]:
-    from benchmarks.asr_wer import SENTENCES
+    from shared.data.speech import SENTENCES
 
     paths = []
     for i, text in enumerate(SENTENCES[:5]):

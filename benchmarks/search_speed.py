@@ -26,8 +26,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.asr_wer import cpu_model  # noqa: E402
 from benchmarks.local_space import run_app  # noqa: E402
+from shared.modeling import cpu_model  # noqa: E402
 
 QUERIES = REPO / "training" / "eval_data" / "python_faq_queries.json"
 

@@ -26,7 +26,7 @@ from shared.hub import CHECKPOINTS_DIR, REPO_ROOT, push_folder
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", ".DS_Store", "flagged", ".gradio")
 # What a running Space imports from `shared` (the rest is for training and deploying).
 SERVING_MODULES = ["__init__.py", "cards.py", "catalog.py", "compute.py", "embeddings.py", "hub.py", "int8.py",
-                   "memory.py", "modeling.py", "nets", "tasks", "ui.py"]
+                   "memory.py", "modeling.py", "nets", "tasks", "ui.py", "whisper_ct2.py"]
 # The model-free demos need only these of requirements.txt (no torch download on the Space).
 MODEL_FREE_REQUIREMENTS = {"gradio", "httptools", "uvloop",  # uvicorn's fast parser and loop
                            "huggingface-hub", "numpy", "soundfile", "pillow"}

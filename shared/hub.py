@@ -39,6 +39,7 @@ HUB_IDS = {
     "code_generation": f"{HUB_NAMESPACE}/gpt2-small-datascience-code",
     "semantic_search": f"{HUB_NAMESPACE}/minilm-python-faq-search",
     "tokenizer_lab": f"{HUB_NAMESPACE}/unigram-brown-tokenizer",
+    "asr": f"{HUB_NAMESPACE}/faster-whisper-tiny.en-espeak",  # the CTranslate2 model + its adapter (asr.export)
 }
 TRAINING_COMMANDS = {"fill_mask": "python -m training.fill_mask --domain reviews --init checkpoints/fill_mask_general",
                      "fill_mask_general": "python -m training.fill_mask --domain general"}
@@ -271,7 +272,7 @@ def seed_cache(cache_dir: str | os.PathLike | None = None) -> dict[str, Path]:
     for task, hub_id in HUB_IDS.items():
         folder = CHECKPOINTS_DIR / task
         if folder.is_dir():
-            done[hub_id] = _snapshot(cache, hub_id, folder, lambda snap, src=folder: _export(src, snap))
+            done[hub_id] = _snapshot(cache, hub_id, folder, lambda snap, src=folder, t=task: _export(t, src, snap))
     return done
 
 
@@ -304,8 +305,22 @@ def _link_files(source: Path, snap: Path) -> None:
             target.symlink_to(path.resolve())
 
 
-def _export(source: Path, snap: Path) -> None:
-    """A checkpoint as the Hub would serve it: an adapter merged into a full model, anything else linked."""
+def hub_export(task: str):
+    """`export(checkpoint, out)` of the task module, when its Hub repo holds more than the checkpoint folder (e.g.
+    `shared.tasks.asr.export`), else None."""
+    import importlib
+    import importlib.util
+
+    name = f"shared.tasks.{task}"
+    return getattr(importlib.import_module(name), "export", None) if importlib.util.find_spec(name) else None
+
+
+def _export(task: str, source: Path, snap: Path) -> None:
+    """A checkpoint as the Hub would serve it: what its task exports, an adapter merged into a full model, anything
+    else linked."""
+    if export := hub_export(task):
+        export(source, snap)
+        return
     if not (source / "adapter_config.json").is_file():
         _link_files(source, snap)
         return

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -38,6 +39,7 @@ def files(folder):
 
 SERVING = {"shared/__init__.py", "shared/catalog.py", "shared/cards.py", "shared/compute.py", "shared/embeddings.py",
            "shared/hub.py", "shared/int8.py", "shared/memory.py", "shared/modeling.py", "shared/ui.py",
+           "shared/whisper_ct2.py",
            *(f"shared/tasks/{p.name}" for p in (REPO / "shared" / "tasks").glob("*.py")),
            *(str(p.relative_to(REPO)) for p in (REPO / "shared" / "nets").rglob("*") if p.is_file()
              and "__pycache__" not in p.parts)}
@@ -51,12 +53,17 @@ def test_stage_model_free_space(tmp_path):
 
 
 def test_stage_sentiment_ships_exactly_what_serving_imports(tmp_path):
-    import ast
-
     staged = deploy.stage(REPO / "spaces" / "sentiment", tmp_path / "out")
     ckpt = {f"checkpoints/sentiment/{p.name}" for p in (REPO / "checkpoints" / "sentiment").iterdir() if p.is_file()}
     assert files(staged) == {"app.py", "README.md", "requirements.txt", *SERVING, *ckpt}
-    for path in staged.rglob("*.py"):  # every shared module that staged code imports was staged
+    assert_imports_staged(staged)
+
+
+def assert_imports_staged(staged: Path) -> None:
+    """Every shared module that staged code imports was staged."""
+    import ast
+
+    for path in staged.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
                 [a.name for a in node.names] if isinstance(node, ast.Import) else []
@@ -64,6 +71,12 @@ def test_stage_sentiment_ships_exactly_what_serving_imports(tmp_path):
                 if name.startswith("shared."):
                     module = staged / name.replace(".", "/")
                     assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file(), (path, name)
+
+
+def test_stage_asr_ships_the_code_that_adds_an_adapter(tmp_path):
+    staged = deploy.stage(REPO / "spaces" / "asr", tmp_path / "out")
+    assert "shared/whisper_ct2.py" in files(staged)
+    assert_imports_staged(staged)
 
 
 def test_stage_ships_exactly_the_needed_checkpoints(fake_space, tmp_path):

