@@ -116,6 +116,25 @@ def test_an_adapter_folder_is_served_on_its_base(tiny_whisper, tmp_path, monkeyp
                               original["encoder/layer_0/ffn/linear_0/weight"])
 
 
+def test_an_adapter_names_its_base_so_it_can_be_found_again(tiny_whisper, tmp_path):
+    """A folder base is named by its path, the packaged tiny.en by its Hub id; a base the Space cannot add to is
+    refused with a message, not a stack trace."""
+    import json
+
+    _, ct2 = tiny_whisper
+    random_adapter(ct2, tmp_path / "adapter")
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] \
+        == str(ct2.resolve())
+    assert asr.adapter_base(tmp_path / "adapter") == ct2.resolve()
+    assert asr.base_name(hub.base_model_path(hub.WHISPER_TINY_EN)) == "openai/whisper-tiny.en"
+    config = json.loads((hub.CHECKPOINTS_DIR / "asr" / "adapter_config.json").read_text())
+    assert asr.adapter_base(hub.CHECKPOINTS_DIR / "asr") == Path(hub.base_model_path(hub.WHISPER_TINY_EN))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "adapter_config.json").write_text(json.dumps(config | {"base_model_name_or_path": "x/y"}))
+    with pytest.raises(hub.CheckpointNotFound, match="adapter for x/y"):
+        asr.adapter_base(tmp_path / "other")
+
+
 @needs_espeak
 def test_the_projects_adapter_reads_a_voice_plain_tiny_en_garbles(tmp_path):
     """checkpoints/asr served through the Space's code path: an espeak-ng test voice (none of its training voices)

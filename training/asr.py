@@ -125,18 +125,11 @@ def base_folder(model: str) -> Path:
     return where
 
 
-def base_name(folder: Path) -> str:
-    """The base an adapter names (adapter_config.json), which `shared.tasks.asr.adapter_base` finds again: the
-    Hub id of the Whisper the packaged folder holds, or any other folder's path."""
-    packaged = {Path(hub.base_model_path(ct2)).resolve(): name for name, ct2 in asr.ADAPTER_BASES.items()}
-    return packaged.get(folder.resolve(), str(folder.resolve()))
-
-
 def with_lora(folder: Path, rank: int):
     from peft import LoraConfig, get_peft_model
 
     model = whisper_ct2.to_transformers(folder)
-    model.name_or_path = base_name(folder)  # what peft writes into adapter_config.json as the base
+    model.name_or_path = asr.base_name(folder)  # what peft writes into adapter_config.json as the base
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05, target_modules=TARGET_MODULES, bias="none")
     return get_peft_model(model, config)
 
@@ -314,17 +307,14 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     folder = Path(args.output_dir)
     if args.card_only:
-        common.write_card(folder, "asr")
-        return common.read_metrics(folder)
+        return common.rewrite(folder, "asr")
     torch.manual_seed(args.seed)
     data = load_data(args)
     if args.rescore:
         metrics = common.read_metrics(folder)
         metrics["test"] = score(folder, data, args)
         metrics.update(results=results(metrics["test"]), rescored="re-measured from the saved folder with --rescore")
-        common.write_metrics(folder, metrics)
-        common.write_card(folder, "asr")
-        return metrics
+        return common.rewrite(folder, "asr", metrics)
     print({side: len(clips) for side, clips in data.items()}, flush=True)
     batcher = Batcher(base_folder(args.model))
     model, history, train_seconds = train(args, data, folder, batcher)

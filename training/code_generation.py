@@ -466,8 +466,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     folder = Path(args.output_dir)
     if args.card_only:
-        common.write_card(folder, "code_generation")
-        return common.read_metrics(folder)
+        return common.rewrite(folder, "code_generation")
     if args.smoke:
         args.vocab_size, args.n_layer, args.n_embd, args.context = 400, 2, 64, 32
         args.batch_size = common.SMOKE_EXAMPLES

@@ -438,6 +438,15 @@ def write_card(folder: str | Path, template: str) -> Path:
     return folder / "README.md"
 
 
+def rewrite(folder: str | Path, template: str, metrics: dict | None = None) -> dict:
+    """The end of --card-only and --rescore: `metrics` (when given) written to `folder/metrics.json`, the card
+    re-rendered from the folder's metrics, which are returned."""
+    if metrics is not None:
+        write_metrics(folder, metrics)
+    write_card(folder, template)
+    return read_metrics(folder)
+
+
 def finish(args, metrics: dict, *, card: str, log_history: list[dict] | None = None, metric: str = "accuracy",
            title: str = "") -> Path:
     """Write metrics.json (+ training_curve.png from `log_history`) and the card; remove the epoch checkpoints

@@ -319,9 +319,7 @@ def rescore(args) -> dict:
     metrics.update(test={"model": after, "before": before, "unigram": unigram},
                    results=results(after, before, unigram, args.domain),
                    rescored="test scores re-measured from the saved folder with --rescore")
-    common.write_metrics(out, metrics)
-    common.write_card(out, "fill_mask")
-    return metrics
+    return common.rewrite(out, "fill_mask", metrics)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -333,8 +331,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.card_only:
-        common.write_card(args.output_dir, "fill_mask")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "fill_mask")
     if args.domain == "reviews" and not (args.init or args.smoke or args.method == "full"):
         common.fail("--domain reviews adapts a general model: pass --init FOLDER (a finished --domain general run).")
     if args.rescore:

@@ -205,9 +205,7 @@ def rescore(args) -> dict:
     metrics.update(results=results(metrics["test"], metrics["data"]), data_description=DATA_DESCRIPTION,
                    card={**CARD, "base_model": metrics["base_model"]},
                    rescored="test scores re-measured from the saved folder with --rescore (shared.tasks.ner)")
-    common.write_metrics(out, metrics)
-    common.write_card(out, "ner")
-    return metrics
+    return common.rewrite(out, "ner", metrics)
 
 
 def compared_run(spec: str) -> dict:
@@ -243,8 +241,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.rescore:
         return rescore(args)
     if args.card_only:
-        common.write_card(args.output_dir, "ner")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "ner")
     transformers.set_seed(args.seed)
     started = time.time()
     tokenizer = classification.load_tokenizer(args.model)

@@ -350,10 +350,8 @@ def rescore(args) -> dict:
     metrics["rescored"] = ("Test scores re-measured from the saved folder with `--rescore`, through "
                            "`shared.tasks.pair_classification.predict` as the Space runs it.")
     metrics.update(results=results(metrics), card={**card_info(metrics), **metrics.get("card", {})})
-    common.write_metrics(out, metrics)
-    common.write_card(out, "pair_classification")
     print(f"rewrote {out}/metrics.json and {out}/README.md", flush=True)
-    return metrics
+    return common.rewrite(out, "pair_classification", metrics)
 
 
 # ---------------------------------------------------------------- main
@@ -363,8 +361,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
     if args.card_only:
-        common.write_card(args.output_dir, "pair_classification")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "pair_classification")
     if args.rescore:
         return rescore(args)
     for folder in args.compare:

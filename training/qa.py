@@ -143,9 +143,7 @@ def rescore(args) -> dict:
     metrics.update(results=results(metrics["test"]), data_description=DATA_DESCRIPTION,
                    card={**CARD, "base_model": metrics["base_model"]}, course_reference=COURSE_REFERENCE,
                    rescored="test scores re-measured from the saved folder with --rescore (shared.tasks.qa)")
-    common.write_metrics(args.output_dir, metrics)
-    common.write_card(args.output_dir, "qa")
-    return metrics
+    return common.rewrite(args.output_dir, "qa", metrics)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -159,8 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.rescore:
         return rescore(args)
     if args.card_only:
-        common.write_card(args.output_dir, "qa")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "qa")
     transformers.set_seed(args.seed)
     started = time.time()
     tokenizer = classification.load_tokenizer(args.model)

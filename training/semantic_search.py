@@ -129,8 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = common.parse_args(build_parser(), argv)
     folder = Path(args.output_dir)
     if args.card_only:
-        common.write_card(folder, "semantic_search")
-        return common.read_metrics(folder)
+        return common.rewrite(folder, "semantic_search")
     started = time.time()
     queries = json.loads(Path(SMOKE_DIR / "queries.json" if args.smoke else args.queries).read_text())["queries"]
     if not args.rescore:

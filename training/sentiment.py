@@ -137,8 +137,7 @@ def rescore(args) -> dict:
                    rescored="Test scores re-measured from the saved folder with `--rescore`, through "
                             "`shared.tasks.sentiment.predict_batch` as the Space runs it.")
     metrics.setdefault("data_description", data_description(args, data))
-    common.write_metrics(out, metrics)
-    common.write_card(out, "sentiment")
+    metrics = common.rewrite(out, "sentiment", metrics)
     print(f"rewrote {out}/metrics.json and {out}/README.md", flush=True)
     return metrics
 
@@ -150,8 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     args = parse_args(argv)
     if args.card_only:
-        common.write_card(args.output_dir, "sentiment")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "sentiment")
     if args.rescore:
         return rescore(args)
     started = time.time()

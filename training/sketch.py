@@ -318,8 +318,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     folder = Path(args.output_dir)
     if args.card_only:
-        common.write_card(folder, "sketch")
-        return common.read_metrics(folder)
+        return common.rewrite(folder, "sketch")
     torch.manual_seed(args.seed)
     started = time.time()
     with common.main_process_first():  # the builder caches MNIST and the redrawn digits
@@ -329,9 +328,7 @@ def main(argv: list[str] | None = None) -> dict:
         metrics["test"] = score(folder, data, args)
         metrics.update(results=results(metrics["test"]), no_augment_run=NO_AUGMENT_RUN,
                        rescored="re-measured from the saved folder with --rescore")
-        common.write_metrics(folder, metrics)
-        common.write_card(folder, "sketch")
-        return metrics
+        return common.rewrite(folder, "sketch", metrics)
     print({side: len(v[1]) for side, v in data.items() if side in ("train", "validation", "test")}, flush=True)
     net, history = train(args, data, folder)
     if not common.is_main_process():  # the rest is the main process's alone

@@ -160,9 +160,7 @@ def rescore(args) -> dict:
     metrics.update(results=results(metrics["test"]), data_description=DATA_DESCRIPTION,
                    course_reference=COURSE_REFERENCE,
                    rescored="test scores re-measured from the saved folder with --rescore (shared.tasks.summarization)")
-    common.write_metrics(args.output_dir, metrics)
-    common.write_card(args.output_dir, "summarization")
-    return metrics
+    return common.rewrite(args.output_dir, "summarization", metrics)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -177,8 +175,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.rescore:
         return rescore(args)
     if args.card_only:
-        common.write_card(args.output_dir, "summarization")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "summarization")
     transformers.set_seed(args.seed)
     started = time.time()
     with common.main_process_first():  # the builder caches the apt lists; map may write cache files

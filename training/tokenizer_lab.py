@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = common.parse_args(build_parser(), argv)
     folder = Path(args.output_dir)
     if args.card_only:
-        common.write_card(folder, "tokenizer_lab")
-        return common.read_metrics(folder)
+        return common.rewrite(folder, "tokenizer_lab")
     started = time.time()
     data = brown.load_brown(SMOKE_DIR if args.smoke else None, dev_fraction=0.9, seed=args.seed)
     train, test = list(data["dev"]["text"]), list(data["test"]["text"])

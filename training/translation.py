@@ -154,9 +154,7 @@ def rescore(args) -> dict:
     metrics.update(results=results(metrics["test"]), data_description=DATA_DESCRIPTION,
                    course_reference=COURSE_REFERENCE,
                    rescored="test scores re-measured from the saved folder with --rescore (shared.tasks.translation)")
-    common.write_metrics(args.output_dir, metrics)
-    common.write_card(args.output_dir, "translation")
-    return metrics
+    return common.rewrite(args.output_dir, "translation", metrics)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -169,8 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.rescore:
         return rescore(args)
     if args.card_only:
-        common.write_card(args.output_dir, "translation")
-        return common.read_metrics(args.output_dir)
+        return common.rewrite(args.output_dir, "translation")
     transformers.set_seed(args.seed)
     started = time.time()
     with common.main_process_first():  # the builder caches the catalogs; map may write cache files

@@ -116,14 +116,22 @@ def adapter_base(adapter: str | os.PathLike) -> Path:
     if trained_on and (Path(trained_on) / "model.bin").is_file():
         return Path(trained_on)
     if trained_on not in ADAPTER_BASES:
-        raise InputError(f"{adapter} is an adapter for {trained_on}; this Space adds adapters to "
-                         f"{', '.join(ADAPTER_BASES)} only.")
+        raise hub.CheckpointNotFound(f"{adapter} is an adapter for {trained_on}; adapters can be added to "
+                                     f"{', '.join(ADAPTER_BASES)} or to a CTranslate2 Whisper folder only.")
     where = hub.base_model_path(ADAPTER_BASES[trained_on])
     if not Path(where).is_dir():
         from faster_whisper.utils import download_model
 
         where = download_model(where)
     return Path(where)
+
+
+def base_name(folder: str | os.PathLike) -> str:
+    """What an adapter trained on the CTranslate2 Whisper in `folder` names as its base (adapter_config.json), which
+    `adapter_base` finds again: the Hub id of ADAPTER_BASES whose packaged folder it is, or else its path."""
+    folder = Path(folder).resolve()
+    packaged = {Path(hub.base_model_path(ct2)).resolve(): name for name, ct2 in ADAPTER_BASES.items()}
+    return packaged.get(folder, str(folder))
 
 
 def is_adapter(where: str | os.PathLike) -> bool:
