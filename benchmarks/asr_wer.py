@@ -67,7 +67,8 @@ def rows(clips: list[dict], key: str) -> list[tuple[str, int, float]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="ASR_MODEL for the Space: a CTranslate2 or adapter folder or a Hub id "
-                        "(default: the Space's own, tiny.en; checkpoints/asr for the adapter)")
+                        "(default: the Space's own, checkpoints/asr; Systran/faster-whisper-tiny.en for plain "
+                        "tiny.en)")
     parser.add_argument("--quick", action="store_true", help="10 sentences instead of 40")
     parser.add_argument("--results", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
@@ -83,10 +84,11 @@ def main(argv: list[str] | None = None) -> None:
         seconds = transcribe(client, clips)
         transcribe(client, real)
     audio = sum(c["seconds"] for c in clips)
-    model = (args.model or "Systran/faster-whisper-tiny.en (packaged)") + ", int8, beam 5"
-    name = f"asr: {Path(args.model).name if args.model else 'faster-whisper-tiny.en'}"  # its section of RESULTS.md
+    model = (args.model or "the Space's default, checkpoints/asr (tiny.en + adapter)") + ", int8, beam 5"
+    name = f"asr: {Path(args.model).name if args.model else 'default (checkpoints/asr)'}"  # its section of RESULTS.md
     lines = [f"## {name}", "", f"Speech recognition WER, {datetime.date.today()}, "
-             f"`python benchmarks/asr_wer.py{' --quick' if args.quick else ''}` · model: {model} · CPU: {cpu_model()}",
+             f"`python benchmarks/asr_wer.py{' --quick' if args.quick else ''}"
+             f"{f' --model {args.model}' if args.model else ''}` · model: {model} · CPU: {cpu_model()}",
              "", f"espeak-ng set: {len(sentences)} Harvard sentences x {len(TEST_VOICES)} voices x {len(SPEEDS)} speeds "
              f"x {len(RATES)} rates = {len(clips)} clips, {audio / 60:.1f} min of audio, transcribed through the Space "
              f"in {seconds:.0f} s ({audio / seconds:.1f}x real time).", "",

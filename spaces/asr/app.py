@@ -1,5 +1,5 @@
 """Speech recognition (course ch9.3): speak or upload a clip, read its transcript as it grows. Whisper through
-faster-whisper: tiny.en for English, base for the other languages (see shared.tasks.asr)."""
+faster-whisper: tiny.en with this project's adapter for English, base for the other languages (see shared.tasks.asr)."""
 
 import gradio as gr
 

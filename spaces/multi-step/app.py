@@ -1,5 +1,5 @@
-"""A multi-step demo (course ch9.7, Blocks): speech -> text (Whisper tiny.en) -> sentiment (this project's
-checkpoint), the text visible and editable between the two steps, wired with `.click(...).then(...)`."""
+"""A multi-step demo (course ch9.7, Blocks): speech -> text (Whisper tiny.en + this project's adapter) -> sentiment
+(this project's checkpoint), the text visible and editable between the two steps, wired with `.click(...).then(...)`."""
 
 import gradio as gr
 
