@@ -63,7 +63,7 @@ def test_packaged_minilm_is_found_by_its_hub_id():
 
 
 def test_card_from_metrics_round_trip(tmp_path, monkeypatch):
-    """A card rendered from metrics.json alone: YAML metadata, one model-index entry per (split, metric), the
+    """A card rendered from metrics.json alone: YAML metadata, one model-index result per (split, metric), the
     better score of each row in bold, and the headline the Space headers read back."""
     import json
     import shutil
@@ -85,7 +85,8 @@ def test_card_from_metrics_round_trip(tmp_path, monkeypatch):
                         "pipeline_tag": "text-classification", "task_name": "Sentiment", "tags": ["x"]},
                "results": [row("RT test", 0.871, "VADER", 0.702), row("RT test", 0.871, "majority class", 0.503),
                            row("RT test", 0.86, "VADER", 0.70, metric="f1"), row("Amazon test", 0.80, "VADER", 0.75),
-                           row("Tweets test", 0.83, "VADER", 0.977)]}
+                           row("Tweets test", 0.83, "VADER", 0.977),
+                           row("RT validation", 0.88, "VADER", 0.71)]}  # another split of RT test's dataset
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
     common.write_card(tmp_path, "tiny")
     card = ModelCard.load(tmp_path / "README.md")
@@ -93,7 +94,8 @@ def test_card_from_metrics_round_trip(tmp_path, monkeypatch):
     assert card.data.tags == ["nlp-course-live", "x"] and card.data.metrics == ["accuracy", "f1"]
     assert [(r.dataset_name, r.metric_type, r.metric_value) for r in card.data.eval_results] == [
         ("RT test", "accuracy", 0.871), ("RT test", "f1", 0.86), ("Amazon test", "accuracy", 0.8),
-        ("Tweets test", "accuracy", 0.83)]  # once per (split, metric), however many baselines
+        ("Tweets test", "accuracy", 0.83), ("RT validation", "accuracy", 0.88)]  # once per (split, metric),
+    # however many baselines; two splits of one dataset are two entries
     assert "| RT test | accuracy | **0.871** | majority class | 0.503 |" in card.text
     assert "| Tweets test | accuracy | 0.830 | VADER | **0.977** |" in card.text  # the better score is the bold one
     assert "| RT test | accuracy | **0.871** | VADER | 0.702 |" in card.text

@@ -310,12 +310,15 @@ def score(folder: Path, data: dict, args) -> dict:
     return results
 
 
+DATASET_IDS = {"test": "espeak-ng", "real": "pocketsphinx", "validation": "brown"}  # the model-index groups by these
+
+
 def results(test: dict) -> list[dict]:
     names = {"validation": f"validation: unseen Brown sentences, training voices ({test['validation']['clips']} clips)",
              "test": f"test: Harvard sentences, held-out voices, 8/16/44.1 kHz ({test['test']['clips']} clips)",
              "real": f"real recordings, pocketsphinx test data ({test['real']['clips']} clips)"}
     return [{"split": names[k], "metric": "wer", "value": test[k]["wer"], "baseline": "Whisper tiny.en (no adapter)",
-             "baseline_value": test[k]["baseline"], "dataset_id": "espeak-ng" if k != "real" else "pocketsphinx",
+             "baseline_value": test[k]["baseline"], "dataset_id": DATASET_IDS[k],
              "lower_is_better": True} for k in ("test", "real", "validation")]  # the first is the card's headline
 
 

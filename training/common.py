@@ -420,9 +420,12 @@ def write_card(folder: str | Path, template: str) -> Path:
         license=card["license"], base_model=card["base_model"], datasets=card["datasets"],
         metrics=sorted({r["metric"] for r in results}), pipeline_tag=card["pipeline_tag"],
         library_name=card.get("library_name", "transformers"), tags=["nlp-course-live", *card.get("tags", [])], model_name=card["title"],
-        eval_results=[  # once per (split, metric): a row per baseline must not repeat the model's score
+        eval_results=[  # once per (split, metric): a row per baseline must not repeat the model's score; the split
+            # is named twice, as the Hub groups results by dataset type and split (not name): two test sets of one
+            # dataset stay two entries
             EvalResult(task_type=card["pipeline_tag"], task_name=card["task_name"], dataset_type=r["dataset_id"],
-                       dataset_name=r["split"], metric_type=r["metric"], metric_value=round(float(r["value"]), 4))
+                       dataset_name=r["split"], dataset_split=r["split"], metric_type=r["metric"],
+                       metric_value=round(float(r["value"]), 4))
             for r in {(r["split"], r["metric"]): r for r in results}.values()])
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(CARDS_DIR), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
