@@ -91,6 +91,17 @@ def test_preflight_checks_token_labels_and_answer_positions(tokenizer):
             "end_positions", [2, 99]), num_labels=None, max_length=32, label_columns=cols)
 
 
+def test_threads_are_set_once_parsed_where_a_script_has_the_flag(tmp_path, monkeypatch):
+    set_to = []
+    monkeypatch.setattr(torch, "set_num_threads", set_to.append)
+    parser = parser_for(tmp_path)
+    common.parse_args(parser, [])  # this parser has no --threads
+    parser.add_argument("--threads", type=int, default=0)
+    common.parse_args(parser, [])  # 0: torch's default, untouched
+    common.parse_args(parser, ["--threads", "1"])
+    assert set_to == [1]
+
+
 def test_smoke_fails_loudly_when_the_loss_does_not_drop(tokenizer, tmp_path, monkeypatch):
     monkeypatch.setattr(common, "SMOKE_LR", 0.0)  # nothing can learn
     monkeypatch.setattr(common, "SMOKE_STEPS", 3)

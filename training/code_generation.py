@@ -462,8 +462,6 @@ def results(test: dict) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> dict:
     args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     folder = Path(args.output_dir)
     if args.card_only:
         return common.rewrite(folder, "code_generation")

@@ -101,14 +101,17 @@ def add_training_args(parser: argparse.ArgumentParser, *, model: str = hub.MINIL
 
 def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None,
                course: dict | None = None) -> argparse.Namespace:
-    """Parse, apply `--preset course` (its values replace the defaults; flags on the command line still win),
-    then `check_environment`: a run that cannot finish stops here, in one line, before any long work."""
+    """Parse, apply `--preset course` (its values replace the defaults; flags on the command line still win) and
+    `--threads` (where the script has it), then `check_environment`: a run that cannot finish stops here, in one
+    line, before any long work."""
     args = parser.parse_args(argv)
     if getattr(args, "preset", "local") == "course":
         if not course:
             parser.error("this script has no course preset")
         parser.set_defaults(**{k.replace("-", "_"): v for k, v in course.items()})
         args = parser.parse_args(argv)
+    if getattr(args, "threads", None):
+        torch.set_num_threads(args.threads)
     check_environment(args)
     return args
 

@@ -323,13 +323,10 @@ def rescore(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    import torch
     import transformers
     from transformers import TrainingArguments
 
     args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.card_only:
         return common.rewrite(args.output_dir, "fill_mask")
     if args.domain == "reviews" and not (args.init or args.smoke or args.method == "full"):

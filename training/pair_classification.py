@@ -336,8 +336,6 @@ def rescore(args) -> dict:
     metrics = common.read_metrics(out)
     for key in ("dataset", "data_seed", "train_pairs", "eval_pairs"):
         setattr(args, key, metrics["args"][key])
-    if args.threads:
-        torch.set_num_threads(args.threads)
     dd, labels, kind = load_data(args)
     pos = positive_label(labels)
     test = dd["test"]
@@ -368,8 +366,6 @@ def main(argv: list[str] | None = None) -> dict:
         if not (Path(folder) / "metrics.json").is_file():
             common.fail(f"--compare {folder}: no metrics.json there; pass the output folder of a finished run.")
     others = [loop_summary(common.read_metrics(c)) for c in args.compare]
-    if args.threads:
-        torch.set_num_threads(args.threads)
     set_seed(args.seed)
     t_start = time.time()
 

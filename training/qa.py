@@ -147,13 +147,10 @@ def rescore(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    import torch
     import transformers
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
     args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.rescore:
         return rescore(args)
     if args.card_only:

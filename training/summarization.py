@@ -164,14 +164,11 @@ def rescore(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    import torch
     import transformers
 
     args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
     if args.arch != "marian":
         common.fail("summarization trains a seq2seq model (--arch marian); see the module docstring for why.")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.rescore:
         return rescore(args)
     if args.card_only:

@@ -158,12 +158,9 @@ def rescore(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    import torch
     import transformers
 
     args = common.parse_args(build_parser(), argv, course=COURSE_PRESET)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.rescore:
         return rescore(args)
     if args.card_only:
