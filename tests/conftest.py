@@ -37,6 +37,25 @@ def serving_precision(monkeypatch):
         monkeypatch.setenv("NLP_COURSE_PRECISION", PRECISION)
 
 
+@pytest.fixture(autouse=True)
+def training_process_state():
+    """A training script run in-process leaves process-wide state behind: torch's thread count (`--threads`) and
+    accelerate's AcceleratorState, whose precision a later script's Accelerator may not change (code_generation's
+    bf16 after sketch's fp32 raised ValueError). Each test starts from the state the run started with."""
+    import sys
+
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+    if "accelerate" in sys.modules:
+        from accelerate.state import AcceleratorState, GradientState
+
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
+
+
 @pytest.fixture
 def fp32(monkeypatch):
     """Models load in fp32 for this test (the cache keeps each precision apart): tests that hold a padded batch to
