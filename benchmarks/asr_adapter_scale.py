@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import shutil
 import sys
 import tempfile
@@ -30,7 +29,8 @@ from shared.data import speech  # noqa: E402
 from shared.metrics.speech import wer  # noqa: E402
 from shared.modeling import cpu_model  # noqa: E402
 from shared.tasks import asr  # noqa: E402
-from training.asr import transcribe  # noqa: E402
+from training.asr import serve_at, transcribe  # noqa: E402
+from training.common import read_metrics  # noqa: E402
 
 
 def variant(adapter: Path, out: Path, scale: float, encoder_only: bool = False) -> Path:
@@ -38,9 +38,8 @@ def variant(adapter: Path, out: Path, scale: float, encoder_only: bool = False) 
     from safetensors.numpy import load_file, save_file
 
     out.mkdir(parents=True)
-    config = json.loads((adapter / "adapter_config.json").read_text())
-    trained_alpha = 2 * config["r"]  # training.asr: alpha = 2 x rank
-    (out / "adapter_config.json").write_text(json.dumps(config | {"lora_alpha": trained_alpha * scale}))
+    shutil.copyfile(adapter / "adapter_config.json", out / "adapter_config.json")
+    serve_at(out, scale, read_metrics(adapter)["hyperparameters"]["alpha"])  # the alpha it was trained with
     tensors = load_file(adapter / "adapter_model.safetensors")
     save_file({k: v for k, v in tensors.items() if not encoder_only or ".encoder." in k},
               out / "adapter_model.safetensors")
