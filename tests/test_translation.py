@@ -62,6 +62,24 @@ def test_load_kde_builds_the_three_splits_from_catalogs():
     assert all(len(data[s]) > 0 for s in data)
 
 
+def test_wider_catalogs_add_training_pairs_and_leave_the_held_out_sides_as_they_were():
+    catalogs = fixture_catalogs()
+    narrow = next(p for p in catalogs if p.parent.name == "dolphin")
+    base = {mo: name for mo, name in catalogs.items() if mo != narrow}
+    plain = kde.load_kde(base, test_size=4, validation_size=4)
+    wider = kde.load_kde(base, test_size=4, validation_size=4, wider={narrow: "dolphin"})
+    for side in ("test", "validation"):
+        assert wider[side]["en"] == plain[side]["en"]
+    held_out = {kde.near_key(e) for side in ("test", "validation") for e in plain[side]["en"]}
+    added = wider["train"]["en"][len(plain["train"]):]
+    assert wider["train"]["en"][:len(plain["train"])] == plain["train"]["en"] and added
+    assert not set(added) & set(plain["train"]["en"]) and not {kde.near_key(e) for e in added} & held_out
+    # a wider string that is a held-out string's near twin is dropped
+    sides = {"test": [{"en": "Open File"}], "validation": [], "train": []}
+    assert kde.add_training_pairs(sides, [{"en": "&Open file..."}, {"en": "Quit"}]) == 1
+    assert [p["en"] for p in sides["train"]] == ["Quit"]
+
+
 def test_placeholders_are_counted_as_a_multiset():
     assert translation.placeholders("Copy %1 to %2 <b>now</b>") == translation.placeholders("<b>Copier</b> %2 %1")
     assert translation.placeholders_kept(["Delete %1?", "Quit"], ["Supprimer %1 ?", "Quitter"]) == 1.0
@@ -182,12 +200,25 @@ def test_the_course_preset_fine_tunes_a_pretrained_marian_on_kde4(monkeypatch, t
                                          "--output-dir", str(out)])
     assert ("kde4", {"lang1": "en", "lang2": "fr"}) in asked
     assert metrics["base_model"] == str(tiny) and metrics["hyperparameters"]["lr"] == 2e-5
+    # the course's "untuned vs tuned": the starting model scored on the same strings, a baseline on the card
+    assert "bleu" in metrics["test"]["test"]["before"] and metrics["started_from"] is None  # no record: a Hub model
+    assert "the model this run started from (--model), before it" in (out / "README.md").read_text()
     before, after = metrics["smoke_losses"]
     assert after <= 0.5 * before
     assert isinstance(translation.predict("Open the file", model=str(out)).value, str)
 
 
 # ------------------------------------------------------------------ the committed checkpoint and the Space
+
+def test_the_committed_card_describes_both_training_runs_and_the_score_before_the_second():
+    metrics = common.read_metrics("checkpoints/translation")
+    first = metrics["started_from"]
+    assert first["base_model"] == "marian-from-scratch" and metrics["wider_kde"]
+    assert metrics["test"]["test"]["model"]["bleu"] > metrics["test"]["test"]["before"]["bleu"]
+    card = Path("checkpoints/translation/README.md").read_text()
+    assert f"{first['hyperparameters']['epochs']} epochs, lr" in card and "--wider-kde`" in card
+    assert f"{metrics['test']['test']['before']['bleu']:.3f}" in card
+
 
 def test_long_text_is_translated_piece_by_piece_and_keeps_its_breaks():
     text = "Open the file. Save the file!\n\nQuit"

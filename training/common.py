@@ -379,6 +379,21 @@ def read_metrics(folder: str | Path) -> dict:
     return json.loads((Path(folder) / "metrics.json").read_text())
 
 
+def started_from(model: str) -> dict | None:
+    """The record of a local checkpoint folder that a run continues (its commit, base model, hyperparameters,
+    data sizes and minutes, and what it started from in turn); None for a Hub id or a folder without one."""
+    if not (Path(model) / "metrics.json").is_file():
+        return None
+    earlier = read_metrics(model)
+    try:
+        revision = subprocess.run(["git", "log", "-1", "--format=%h", "--", "."], cwd=model, capture_output=True,
+                                  text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        revision = None
+    return {"folder": str(model), "revision": revision,
+            **{k: earlier.get(k) for k in ("base_model", "hyperparameters", "data", "train_seconds", "started_from")}}
+
+
 def plot_training(log_history: list[dict], path: str | Path, *, metric: str = "accuracy", title: str = "") -> Path:
     """Training loss per logged step (left) and the validation metric per epoch (right), as a PNG.
     `log_history` is Trainer's format: {"loss", "step"} rows and {"eval_<metric>", "epoch"} rows."""
@@ -422,7 +437,8 @@ def write_card(folder: str | Path, template: str) -> Path:
     data = ModelCardData(
         license=card["license"], base_model=card["base_model"], datasets=card["datasets"],
         metrics=sorted({r["metric"] for r in results}), pipeline_tag=card["pipeline_tag"],
-        library_name=card.get("library_name", "transformers"), tags=["nlp-course-live", *card.get("tags", [])], model_name=card["title"],
+        library_name=card.get("library_name", "transformers"), tags=["nlp-course-live", *card.get("tags", [])],
+        model_name=card["title"],
         eval_results=[  # once per (split, metric): a row per baseline must not repeat the model's score; the split
             # is named twice, as the Hub groups results by dataset type and split (not name): two test sets of one
             # dataset stay two entries

@@ -4,6 +4,7 @@
     python -m training.translation --arch lora              # a LoRA of SmolLM2-135M-Instruct on its chat template
     python -m training.translation --smoke [--arch lora]    # overfit one batch of training/smoke_data/kde
     python -m training.translation --resume                 # continue from the last checkpoint
+    python -m training.translation --model FOLDER --wider-kde --epochs 4 --lr 5e-4   # go on, with more KDE data
     python -m training.translation --rescore --output-dir checkpoints/translation
     python -m training.translation --preset course          # Helsinki-NLP/opus-mt-en-fr on kde4 (network, GPU)
 
@@ -16,13 +17,14 @@ teaches SmolLM2 (which barely knows French) through its chat template (`shared.t
 
 Scores (sacreBLEU, `shared.metrics.generation`), through the Space's own code path (`translation.translate_texts`:
 pieces cut at tags and sentence ends, placeholders masked): the KDE test split, and catalogs of other free
-software (apt, coreutils, GTK, git, ...) never trained on; baselines on the same strings: the English copied unchanged, and untuned SmolLM2 with the same
-prompt. Also the share of strings whose placeholders (`%1`, `<b>`) come out unchanged.
+software (apt, coreutils, GTK, git, ...) never trained on; baselines on the same strings: the English copied
+unchanged, the model a `--model` run started from, and untuned SmolLM2 with the same prompt. Also the share of strings whose placeholders (`%1`, `<b>`) come out unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from shared import hub
@@ -47,6 +49,14 @@ DATA_DESCRIPTION = (
     "strings whose normalised form occurs in a training catalog removed. Licence: GPL-2+/LGPL-2+, as the "
     "programs. The out-of-KDE set samples catalogs of {} (evaluation only).").format(
     ", ".join(sorted(kde.OTHER_PACKAGES)))
+WIDER_DESCRIPTION = (
+    " With --wider-kde, the catalogs of the other Debian packages whose homepage is on kde.org add training "
+    "pairs only (their English new to the data, their normalised form not held out): test and validation are "
+    "the same strings.")
+
+
+def data_description(wider: bool) -> str:
+    return DATA_DESCRIPTION + (WIDER_DESCRIPTION if wider else "")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_training_args(parser, model=seq2seq.SCRATCH, epochs=12, lr=1e-3, batch_size=64,
                              max_length=translation.MAX_MODEL_TOKENS)
     seq2seq.add_args(parser, vocab_size=8000)
+    parser.add_argument("--wider-kde", action="store_true",
+                        help="also train on the other KDE packages (homepage on kde.org); test and validation "
+                             "stay the same strings (shared.data.kde.load_kde(wider=True))")
     parser.add_argument("--baselines", action="store_true",
                         help="also score untuned SmolLM2 on the test sets (slow: it rambles until max tokens)")
     return parser
@@ -78,7 +91,7 @@ def load_data(args):
         data = kde.load_kde(catalogs, test_size=4, validation_size=4)
         return datasets.DatasetDict(**data, other=data["test"])
     with common.clear_errors("building the KDE pairs", "It needs Debian's apt sources and the network once."):
-        data = kde.load_kde(seed=args.seed)
+        data = kde.load_kde(seed=args.seed, wider=args.wider_kde)
         other = kde.load_other_catalogs(exclude=list(data["train"]["en"]), seed=args.seed)
     return datasets.DatasetDict(**data, other=other)
 
@@ -90,9 +103,10 @@ def features(args, dataset, tokenizer):
 
 
 def score(folder, data, *, max_eval=None, baselines: bool = False, batch_size: int = 32,
-          max_new_tokens: int = translation.MAX_NEW_TOKENS) -> dict:
-    """sacreBLEU of the saved folder (loaded as the Space loads it) on the test sets, with the copy baseline and,
-    with `baselines`, untuned SmolLM2; placeholders kept; a few examples."""
+          max_new_tokens: int = translation.MAX_NEW_TOKENS, start: str | None = None) -> dict:
+    """sacreBLEU of the saved folder (loaded as the Space loads it) on the test sets, with the copy baseline,
+    the model the run started from (`start`, a --model run: the course's untuned vs tuned) and, with
+    `baselines`, untuned SmolLM2; placeholders kept; a few examples."""
     from tqdm.auto import tqdm
 
     from shared import modeling
@@ -117,11 +131,15 @@ def score(folder, data, *, max_eval=None, baselines: bool = False, batch_size: i
                  "placeholders_kept": translation.placeholders_kept(sources, predictions),
                  "examples": [{"en": s, "reference": r, "model": p} for s, r, p in
                               list(zip(sources, references, predictions))[:: max(1, len(rows) // 8)][:8]]}
+        if start:
+            before, before_tok = translation.load(hub.base_model_path(start))
+            entry["before"] = generation.bleu(run(before, before_tok, sources, f"{start} on {name}"), references)
         if baselines:
             base, base_tok = translation.load(hub.SMOLLM2)
             untuned = run(base, base_tok, sources, f"untuned SmolLM2 on {name}")
             entry["untuned_smollm2"] = generation.bleu(untuned, references)
         print(f"{name} ({len(rows):,} pairs): BLEU {entry['model']['bleu']:.1f}; copy {entry['copy']['bleu']:.1f}"
+              + (f"; before this run {entry['before']['bleu']:.1f}" if start else "")
               + (f"; untuned SmolLM2 {entry['untuned_smollm2']['bleu']:.1f}" if baselines else "")
               + f"; placeholders kept {entry['placeholders_kept']:.0%}", flush=True)
         results[name] = entry
@@ -139,6 +157,10 @@ def results(test: dict) -> list[dict]:
         rows.append({"split": label, "metric": "bleu", "value": entry["model"]["bleu"],
                      "baseline": "the English copied unchanged", "baseline_value": entry["copy"]["bleu"],
                      "dataset_id": dataset_id})
+        if "before" in entry:
+            rows.append({"split": label, "metric": "bleu", "value": entry["model"]["bleu"],
+                         "baseline": "the model this run started from (--model), before it",
+                         "baseline_value": entry["before"]["bleu"], "dataset_id": dataset_id})
         if "untuned_smollm2" in entry:
             rows.append({"split": label, "metric": "bleu", "value": entry["model"]["bleu"],
                          "baseline": "SmolLM2-135M-Instruct untuned, same prompt",
@@ -149,9 +171,17 @@ def results(test: dict) -> list[dict]:
 def rescore(args) -> dict:
     metrics = common.read_metrics(args.output_dir)
     args.seed = metrics["hyperparameters"]["seed"]
-    metrics["test"] = score(args.output_dir, load_data(args), max_eval=args.max_eval or metrics.get("max_eval"),
-                            baselines=args.baselines)
-    metrics.update(results=results(metrics["test"]), data_description=DATA_DESCRIPTION,
+    args.wider_kde = metrics.get("wider_kde", False)
+    # the starting folder is re-scored while it still holds that start (a model continued in place names itself)
+    start = (metrics.get("started_from") or {}).get("folder")
+    fresh = start and os.path.isdir(start) and os.path.realpath(start) != os.path.realpath(args.output_dir)
+    test = score(args.output_dir, load_data(args), max_eval=args.max_eval or metrics.get("max_eval"),
+                 baselines=args.baselines, start=start if fresh else None)
+    for name, entry in test.items():
+        if not fresh and "before" in metrics["test"].get(name, {}):
+            entry["before"] = metrics["test"][name]["before"]
+    metrics["test"] = test
+    metrics.update(results=results(metrics["test"]), data_description=data_description(args.wider_kde),
                    course_reference=COURSE_REFERENCE,
                    rescored="test scores re-measured from the saved folder with --rescore (shared.tasks.translation)")
     return common.rewrite(args.output_dir, "translation", metrics)
@@ -189,9 +219,13 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=base_model,
                       half=args.arch == "marian")
+    start = args.model if args.arch == "marian" and args.model != seq2seq.SCRATCH else None
+    earlier = common.started_from(args.model) if start else None  # a local folder: its own record
     test = score(args.output_dir, data, max_eval=args.max_eval, baselines=args.baselines and not args.smoke,
-                 max_new_tokens=24 if args.smoke else translation.MAX_NEW_TOKENS)  # a smoke model may never stop
-    metrics = {"task": translation.TASK, "base_model": base_model, "arch": args.arch, "smoke": args.smoke,
+                 max_new_tokens=24 if args.smoke else translation.MAX_NEW_TOKENS,  # a smoke model may never stop
+                 start=start)
+    metrics = {"task": translation.TASK, "base_model": earlier["base_model"] if earlier else base_model,
+               "started_from": earlier, "wider_kde": args.wider_kde, "arch": args.arch, "smoke": args.smoke,
                "smoke_losses": smoke_losses,
                "test": test, "data": {k: len(v) for k, v in data.items()}, "max_eval": args.max_eval,
                "course_reference": COURSE_REFERENCE, "preflight": pre,
@@ -202,9 +236,9 @@ def main(argv: list[str] | None = None) -> dict:
                                    "label_smoothing": label_smoothing},
                "trainable_parameters": trainable, "parameters": total,
                "train_seconds": round(time.time() - started, 1), "environment": common.environment(),
-               "data_description": DATA_DESCRIPTION,
+               "data_description": data_description(args.wider_kde),
                "card": {**CARD, "base_model": hub.SMOLLM2 if args.arch == "lora" else
-                        (args.model if args.model != seq2seq.SCRATCH else None)},
+                        (args.model if args.model != seq2seq.SCRATCH and not earlier else None)},
                "results": results(test)}
     common.finish(args, metrics, card="translation", log_history=trainer.state.log_history, metric="loss",
                   title=CARD["title"])

@@ -17,6 +17,11 @@ What `load_kde` builds, as a `datasets.DatasetDict` {"train", "validation", "tes
   punctuation) occurs in a train catalog is removed from the held-out sides, so a test string's near-twins
   are never trained on.
 
+With `wider=True` (the translator's `--wider-kde`), the catalogs of the other KDE packages (every package whose
+homepage is on kde.org, `kde_packages(wider_only=True)`) add training pairs only: the split is drawn on the
+catalogs above alone, so test and validation are the same strings, and a wider pair whose English is already
+there, or whose `near_key` is held out, is dropped.
+
 `load_other_catalogs` reads en->fr catalogs of other free software (apt, coreutils, GTK, git, ...), for
 evaluation only: it measures whether a model trained on KDE generalises beyond it.
 """
@@ -58,17 +63,25 @@ _MARKUP = re.compile(r"<[^>]*>|&[a-zA-Z]+;|%\d+|%[-+ #0-9.]*[a-zA-Z]|\{\w*\}|\\n
 
 # ------------------------------------------------------------------------------------------ catalogs
 
-def kde_packages(lists: str | os.PathLike | None = None) -> list[str]:
-    """The names of the KDE packages whose catalogs are read (see the module docstring).
+def kde_packages(lists: str | os.PathLike | None = None, *, wider_only: bool = False) -> list[str]:
+    """The names of the KDE packages whose catalogs are read (see the module docstring); with `wider_only`, the
+    other packages whose homepage is on kde.org (`load_kde(wider=True)` trains on them too).
 
-    Tried and not kept: adding every package whose homepage is on kde.org (947 packages, 94,933 pairs). It
+    Tried and not kept: drawing the split over those wider packages as well (947 packages, 94,933 pairs). It
     changes the seeded split, so the shipped checkpoint's card would no longer describe it, and the 8-epoch
     run on it (`python -m training.translation --epochs 8`, 100 min, 1 thread) collapsed to one French sentence
     for every input (test BLEU 0.3)."""
     packages = read_packages(lists_dir(lists))
-    return sorted(name for name, st in packages.items()
-                  if (st.get("Section", "").split("/")[-1] == "kde" or _DATA_PACKAGES.match(name))
-                  and int(st.get("Size", 0)) <= MAX_DEB_BYTES and not name.endswith(("-dbg", "-dbgsym", "-dev")))
+
+    def wanted(name: str, st: dict) -> bool:
+        return int(st.get("Size", 0)) <= MAX_DEB_BYTES and not name.endswith(("-dbg", "-dbgsym", "-dev"))
+
+    core = {name for name, st in packages.items()
+            if st.get("Section", "").split("/")[-1] == "kde" or _DATA_PACKAGES.match(name)}
+    if wider_only:
+        return sorted(name for name, st in packages.items()
+                      if name not in core and "kde.org" in st.get("Homepage", "") and wanted(name, st))
+    return sorted(name for name in core if wanted(name, packages[name]))
 
 
 def fetch_catalogs(packages: list[str], dest: Path = CATALOGS, debs: Path = DEBS) -> dict[str, Path]:
@@ -164,15 +177,31 @@ def _dataset(pairs: list[dict]):
     return Dataset.from_dict({k: [p[k] for p in pairs] for k in ("en", "fr", "catalog", "package")})
 
 
+def add_training_pairs(sides: dict[str, list[dict]], pairs: list[dict]) -> int:
+    """Append to `sides["train"]` the `pairs` whose English is new to every side and whose `near_key` is not
+    held out (test, validation); returns how many were added."""
+    known = {p["en"] for rows in sides.values() for p in rows}
+    held_out = {near_key(p["en"]) for side in ("test", "validation") for p in sides[side]}
+    added = [p for p in pairs if p["en"] not in known and near_key(p["en"]) not in held_out]
+    sides["train"].extend(added)
+    return len(added)
+
+
 def load_kde(catalogs: dict[Path, str] | None = None, *, lists: str | os.PathLike | None = None,
-             max_chars: int = 200, test_size: int = 2000, validation_size: int = 1000, seed: int = 0):
+             max_chars: int = 200, test_size: int = 2000, validation_size: int = 1000, seed: int = 0,
+             wider: bool | dict[Path, str] = False):
     """The KDE en->fr pairs as a `datasets.DatasetDict` {"train", "validation", "test"} with columns
-    en, fr, catalog, package. `catalogs` ({.mo path: package}) skips the download (tests, fixtures)."""
+    en, fr, catalog, package. `catalogs` ({.mo path: package}) skips the download (tests, fixtures); `wider`
+    (True, or such a dict) adds the wider KDE packages' pairs to train alone (see the module docstring)."""
     from datasets import DatasetDict
 
     if catalogs is None:
         catalogs = fetch_catalogs(kde_packages(lists))
     sides = split_by_catalog(collect_pairs(catalogs, max_chars), test_size, validation_size, seed)
+    if wider is True:
+        wider = fetch_catalogs(kde_packages(lists, wider_only=True))
+    if wider:
+        add_training_pairs(sides, collect_pairs(wider, max_chars))
     return DatasetDict({side: _dataset(rows) for side, rows in sides.items()})
 
 

@@ -116,8 +116,9 @@ def _load(where: str):
 
 @compute.on_it
 def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BEAMS,
-                    max_new_tokens: int = MAX_NEW_TOKENS) -> list[str]:
-    """French for each English string (one generate call); the same code serves training's evaluation."""
+                    max_new_tokens: int = MAX_NEW_TOKENS, candidates: int = 1) -> list[str]:
+    """French for each English string (one generate call; with `candidates` > 1 a seq2seq model gives that many
+    beams per string, best first, one after another); the same code serves training's evaluation."""
     import torch
 
     if not texts:
@@ -126,7 +127,8 @@ def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BE
         if net.config.is_encoder_decoder:
             batch = tokenizer(texts, max_length=MAX_MODEL_TOKENS, truncation=True, padding=True,
                               return_tensors="pt")
-            out = net.generate(**batch, num_beams=num_beams, max_new_tokens=max_new_tokens)
+            out = net.generate(**batch, num_beams=max(num_beams, candidates), max_new_tokens=max_new_tokens,
+                               num_return_sequences=candidates)
             return [t.strip() for t in tokenizer.batch_decode(out, skip_special_tokens=True)]
         prompts = [prompt_ids(tokenizer, t[:MAX_SEGMENT_CHARS]) for t in texts]
         side = tokenizer.padding_side
@@ -205,10 +207,32 @@ def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = M
         chunk = order[start:start + SEGMENTS_PER_CALL]
         for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i].text for i in chunk],
                                                    max_new_tokens=max_new_tokens)):
-            french[i] = unmask(_TAG.sub("", out), todo[i])  # a piece has no tags: any is invented
+            french[i] = _TAG.sub("", out)  # a piece has no tags: any is invented
+    _keep_placeholders(net, tokenizer, todo, french, max_new_tokens)
+    french = [unmask(out, masked) for out, masked in zip(french, todo)]
     answers = iter(french)
     return ["".join((_fit(piece, next(answers)) if has_words(piece) else piece) + cut for piece, cut in text)
             for text in pieces]
+
+
+def _keep_placeholders(net, tokenizer, todo: list[Masked], french: list[str], max_new_tokens: int,
+                       candidates: int = 8) -> None:
+    """Where a masked piece's French lost (or doubled) one of its `%1`, `%2`, ..., take instead the best of
+    `candidates` beams that has each exactly once (a seq2seq model; else, or if none has, keep the first)."""
+    lost = [i for i, out in enumerate(french)
+            if Counter(_SENTINEL.findall(out)) != Counter(_SENTINEL.findall(todo[i].text))]
+    if not lost or not net.config.is_encoder_decoder:
+        return
+    per_call = max(1, SEGMENTS_PER_CALL // candidates)
+    for start in range(0, len(lost), per_call):
+        chunk = lost[start:start + per_call]
+        beams = translate_batch(net, tokenizer, [todo[i].text for i in chunk], max_new_tokens=max_new_tokens,
+                                candidates=candidates)
+        for n, i in enumerate(chunk):
+            wanted = Counter(_SENTINEL.findall(todo[i].text))
+            kept = [b for b in beams[n * candidates:(n + 1) * candidates] if Counter(_SENTINEL.findall(b)) == wanted]
+            if kept:
+                french[i] = _TAG.sub("", kept[0])
 
 
 def _fit(piece: str, french: str) -> str:
