@@ -255,6 +255,23 @@ def test_the_command_line_shows_one_line_and_no_traceback(tmp_path):
         "a machine with network, or drop those options.")]
 
 
+def test_a_continued_run_records_the_runs_before_it_first_run_first(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    common.write_metrics(first, {"base_model": "scratch", "hyperparameters": {"lr": 1e-3}, "data": {"train": 10},
+                                 "train_seconds": 60, "test": {"big": "not copied"}})
+    assert common.started_from("some-org/hub-model") is None  # a Hub id carries no record
+    record = common.started_from(str(first))
+    assert record["folder"] == str(first) and record["hyperparameters"] == {"lr": 1e-3} and "test" not in record
+    common.write_metrics(second, {"base_model": "scratch", "hyperparameters": {"lr": 5e-4}, "wider_kde": True,
+                                  "started_from": record})
+    third = {"started_from": common.started_from(str(second), keep=("wider_kde",))}
+    assert [r["hyperparameters"]["lr"] for r in common.lineage(third)] == [1e-3, 5e-4]
+    assert common.lineage(third)[1]["wider_kde"] and common.lineage({"started_from": None}) == []
+
+
+
 # ------------------------------------------------------------------ cards: rendered from metrics.json alone
 
 @pytest.mark.parametrize("task", ["sentiment", "pair_classification", "zero_shot"])

@@ -210,13 +210,16 @@ def test_the_course_preset_fine_tunes_a_pretrained_marian_on_kde4(monkeypatch, t
 
 # ------------------------------------------------------------------ the committed checkpoint and the Space
 
-def test_the_committed_card_describes_both_training_runs_and_the_score_before_the_second():
+def test_the_committed_card_describes_every_training_run_and_the_score_before_the_last():
     metrics = common.read_metrics("checkpoints/translation")
-    first = metrics["started_from"]
-    assert first["base_model"] == "marian-from-scratch" and metrics["wider_kde"]
+    runs = common.lineage(metrics)
+    assert runs[0]["base_model"] == "marian-from-scratch" and not runs[0]["started_from"] and metrics["wider_kde"]
     assert metrics["test"]["test"]["model"]["bleu"] > metrics["test"]["test"]["before"]["bleu"]
     card = Path("checkpoints/translation/README.md").read_text()
-    assert f"{first['hyperparameters']['epochs']} epochs, lr" in card and "--wider-kde`" in card
+    assert f"In {len(runs) + 1} runs" in card and f"{len(runs) + 1}. This run: `python -m training.translation" in card
+    for n, run in enumerate(runs, 1):
+        assert f"{n}. `python -m training.translation" in card
+        assert f"{run['hyperparameters']['epochs']:g} epochs, lr {run['hyperparameters']['lr']:g}" in card
     assert f"{metrics['test']['test']['before']['bleu']:.3f}" in card
 
 

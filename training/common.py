@@ -379,9 +379,10 @@ def read_metrics(folder: str | Path) -> dict:
     return json.loads((Path(folder) / "metrics.json").read_text())
 
 
-def started_from(model: str) -> dict | None:
+def started_from(model: str, keep: tuple[str, ...] = ()) -> dict | None:
     """The record of a local checkpoint folder that a run continues (its commit, base model, hyperparameters,
-    data sizes and minutes, and what it started from in turn); None for a Hub id or a folder without one."""
+    data sizes, minutes, the `keep` keys of its metrics, and what it started from in turn); None for a Hub id or
+    a folder without one."""
     if not (Path(model) / "metrics.json").is_file():
         return None
     earlier = read_metrics(model)
@@ -390,8 +391,17 @@ def started_from(model: str) -> dict | None:
                                   text=True, timeout=10).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         revision = None
-    return {"folder": str(model), "revision": revision,
-            **{k: earlier.get(k) for k in ("base_model", "hyperparameters", "data", "train_seconds", "started_from")}}
+    keys = ("base_model", "hyperparameters", "data", "train_seconds", *keep, "started_from")
+    return {"folder": str(model), "revision": revision, **{k: earlier.get(k) for k in keys}}
+
+
+def lineage(metrics: dict) -> list[dict]:
+    """The `started_from` records of the runs before this one, the first run first (empty for one run)."""
+    runs, earlier = [], metrics.get("started_from")
+    while earlier:
+        runs.insert(0, earlier)
+        earlier = earlier.get("started_from")
+    return runs
 
 
 def plot_training(log_history: list[dict], path: str | Path, *, metric: str = "accuracy", title: str = "") -> Path:
@@ -454,6 +464,7 @@ def write_card(folder: str | Path, template: str) -> Path:
     env.filters["pct"] = lambda x: f"{x:.0%}"
     env.filters["plural"] = lambda n, word: f"{n} {word}{'s' * (n != 1)}"
     env.globals["log"] = math.log
+    env.globals["lineage"] = lineage
     text = env.get_template(f"{template}.md.j2").render(
         card_data=data.to_yaml(), m=m, results=results, plot=(folder / "training_curve.png").is_file())
     ModelCard(text).save(folder / "README.md")

@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> dict:
     common.save_model(trainer.model, tokenizer, args.output_dir, base_model=base_model,
                       half=args.arch == "marian")
     start = args.model if args.arch == "marian" and args.model != seq2seq.SCRATCH else None
-    earlier = common.started_from(args.model) if start else None  # a local folder: its own record
+    earlier = common.started_from(args.model, keep=("wider_kde",)) if start else None  # a local folder: its own record
     test = score(args.output_dir, data, max_eval=args.max_eval, baselines=args.baselines and not args.smoke,
                  max_new_tokens=24 if args.smoke else translation.MAX_NEW_TOKENS,  # a smoke model may never stop
                  start=start)
