@@ -323,9 +323,9 @@ DEMOS: list[Demo] = [
                   40, 0.0)),
     Demo("translation", "🇫🇷", "7.4", L("Translation", "翻译"), L("Translation", "翻译"),
          L("English in, French out: a small MarianMT trained here from scratch on KDE's menus and messages, "
-           "the course's KDE4 data rebuilt from Debian's catalogs. Placeholders such as %1 and <b> pass through.",
+           "the course's KDE4 data rebuilt from Debian's catalogs. Placeholders such as `%1` and `<b>` pass through.",
            "输入英文，输出法文：本项目在 KDE 的菜单和消息上从零训练的小型 MarianMT，数据是从 Debian 的翻译目录"
-           "重建的课程 KDE4 语料。%1、<b> 等占位符原样保留。"),
+           "重建的课程 KDE4 语料。`%1`、`<b>` 等占位符原样保留。"),
          short=L("Translate", "翻译"), tasks=("translation",), checkpoints=("translation",),
          texts={"text": L("English", "英文"), "placeholder": L("Type software text, e.g. Open the file",
                                                               "输入软件界面文本，例如 Open the file"),

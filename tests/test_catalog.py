@@ -22,6 +22,15 @@ def test_every_string_has_both_languages():
         assert not CJK.search(english), f"{key} has Chinese in its English text"
 
 
+def test_no_header_holds_a_tag_the_markdown_would_swallow():
+    """A header is Markdown, where `<b>` written bare becomes bold (the translation blurb once ate its own example):
+    a tag shown as text belongs in backticks."""
+    for lang, table in catalog.translations().items():
+        for key, text in table.items():
+            if key.endswith(".header"):
+                assert not re.search(r"</?[a-zA-Z][^>]*>", re.sub(r"`[^`]*`", "", text)), (lang, key)
+
+
 @pytest.mark.parametrize("demo", catalog.DEMOS, ids=lambda d: d.space)
 def test_header_links_the_course_chapter_in_each_language(demo):
     chapter, section = demo.section.split(".")
