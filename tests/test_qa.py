@@ -129,5 +129,5 @@ def test_a_bigbench_sdist_pip_cannot_fetch_is_one_clear_message(tmp_path, monkey
 
     monkeypatch.setattr(bigbench, "CACHE_DIR", tmp_path)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1))
-    with pytest.raises(FileNotFoundError, match="put a copy of bigbench-1.0.0.tar.gz at"):
+    with pytest.raises(FileNotFoundError, match="put a copy of bigbench-1.0.0.tar.gz at that path"):
         bigbench.extract("squad_shifts/", tmp_path)

@@ -18,15 +18,13 @@ DOWNLOAD = "pip download --no-deps --no-binary :all: bigbench==1.0.0"
 def sdist(download: bool = True) -> Path:
     """The cached sdist (358 MB), downloaded with pip on first use."""
     path = CACHE_DIR / SDIST
-    if not path.is_file():
-        if not download:
-            raise FileNotFoundError(f"{path} is missing; run: {DOWNLOAD} -d {CACHE_DIR}")
+    if not path.is_file() and download:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                               "bigbench==1.0.0", "-d", str(CACHE_DIR)])
-        if done.returncode or not path.is_file():  # seen 2026-12-05: the index offered bigbench 0.0.1 alone
-            raise FileNotFoundError(f"pip could not download bigbench==1.0.0 (`{DOWNLOAD}`); put a copy of "
-                                    f"{SDIST} at {path} and run again")
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        "bigbench==1.0.0", "-d", str(CACHE_DIR)])
+    if not path.is_file():  # seen 2026-12-05: PyPI offered bigbench 0.0.1 alone
+        raise FileNotFoundError(f"{path} is missing: `{DOWNLOAD} -d {CACHE_DIR}` fetches it where the index still "
+                                f"offers 1.0.0; else put a copy of {SDIST} at that path")
     return path
 
 
