@@ -18,7 +18,8 @@ teaches SmolLM2 (which barely knows French) through its chat template (`shared.t
 Scores (sacreBLEU, `shared.metrics.generation`), through the Space's own code path (`translation.translate_texts`:
 pieces cut at tags and sentence ends, placeholders masked): the KDE test split, and catalogs of other free
 software (apt, coreutils, GTK, git, ...) never trained on; baselines on the same strings: the English copied
-unchanged, the model a `--model` run started from, and untuned SmolLM2 with the same prompt. Also the share of strings whose placeholders (`%1`, `<b>`) come out unchanged.
+unchanged, the model a `--model` run started from, and untuned SmolLM2 with the same prompt. Also the share of
+strings whose placeholders (`%1`, `<b>`) come out unchanged.
 """
 
 from __future__ import annotations

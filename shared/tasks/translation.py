@@ -219,8 +219,8 @@ def _keep_placeholders(net, tokenizer, todo: list[Masked], french: list[str], ma
                        candidates: int = 8) -> None:
     """Where a masked piece's French lost (or doubled) one of its `%1`, `%2`, ..., take instead the best of
     `candidates` beams that has each exactly once (a seq2seq model; else, or if none has, keep the first)."""
-    lost = [i for i, out in enumerate(french)
-            if Counter(_SENTINEL.findall(out)) != Counter(_SENTINEL.findall(todo[i].text))]
+    wanted = [Counter(_SENTINEL.findall(masked.text)) for masked in todo]
+    lost = [i for i, out in enumerate(french) if Counter(_SENTINEL.findall(out)) != wanted[i]]
     if not lost or not net.config.is_encoder_decoder:
         return
     per_call = max(1, SEGMENTS_PER_CALL // candidates)
@@ -229,8 +229,7 @@ def _keep_placeholders(net, tokenizer, todo: list[Masked], french: list[str], ma
         beams = translate_batch(net, tokenizer, [todo[i].text for i in chunk], max_new_tokens=max_new_tokens,
                                 candidates=candidates)
         for n, i in enumerate(chunk):
-            wanted = Counter(_SENTINEL.findall(todo[i].text))
-            kept = [b for b in beams[n * candidates:(n + 1) * candidates] if Counter(_SENTINEL.findall(b)) == wanted]
+            kept = [b for b in beams[n * candidates:(n + 1) * candidates] if Counter(_SENTINEL.findall(b)) == wanted[i]]
             if kept:
                 french[i] = _TAG.sub("", kept[0])
 
