@@ -493,7 +493,8 @@ CASES: dict[str, Case] = {
     "translation": Case(TRANSLATION, seq2seq_peer(num_beams=4, max_new_tokens=160), peer_batches=(1, 8), note=(
         "Agreement = the same French text. transformers 5 removed `pipeline('translation')`: the peer is its "
         "algorithm (tokenize, `generate` with 4 beams, decode). The Space also cuts a text into sentences and "
-        "at markup tags.")),
+        "at markup tags, and reranks the 4 beams with its French -> English model (noisy channel), so it may "
+        "choose another beam than the first by design.")),
     "summarization": Case(SUMMARIZATION, seq2seq_peer(num_beams=4, max_new_tokens=48, no_repeat_ngram_size=3),
                           peer_batches=(1, 6), note=(
         "Agreement = the same summary. transformers 5 removed `pipeline('summarization')`: the peer is its "

@@ -264,10 +264,11 @@ def for_serving(model, precision: str, base_id: str | None = hub.MINILM):
     return model.eval()
 
 
-def served(key, where: str, build):
+def served(key, where: str, build, *, checked_in: str | None = None):
     """(model, tokenizer) of a generative task (translation, summarization): `build(where)` loads it in fp32, and
-    it serves at `serving_precision(where)`, once per process and precision."""
-    precision = serving_precision(where)
+    it serves at `serving_precision(checked_in or where)` (`checked_in`: the checkpoint whose serving check
+    covered this model too, as a reranker kept inside it), once per process and precision."""
+    precision = serving_precision(checked_in or where)
 
     def load():
         net, tokenizer = build(where)

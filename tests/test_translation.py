@@ -2,10 +2,12 @@
 values, --smoke runs of both model shapes (a Marian seq2seq and a LoRA of a causal LM) and of the course preset's
 code path on a tiny random Marian, placeholders through the committed checkpoint, and the Space."""
 
+import json
 import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from shared.data import kde
 from shared.metrics import generation
@@ -152,6 +154,33 @@ def test_marian_smoke_run_learns_one_batch(tmp_path):
     assert rows["fp32"]["agreement"] == 1.0 and {"bleu test", "bleu other"} <= set(rows["fp32"]["metrics"])
     assert "fp32" in result["translation"]["passed"] and set(rows) >= {"fp32", "bf16"}
     assert "## Serving precision" in (tmp_path / "m" / "README.md").read_text()
+
+
+def test_reverse_trains_a_french_to_english_reranker_and_rescores_the_folder(tmp_path):
+    out = tmp_path / "m"
+    training_translation.main(["--smoke", "--output-dir", str(out)])
+    metrics = training_translation.main(["--smoke", "--reverse", "--output-dir", str(out)])
+    record = json.loads((out / translation.REVERSE_DIR / translation.RERANK_FILE).read_text())
+    sweep = record["validation_bleu_by_weight"]
+    assert record["direction"] == "fr-en" and set(sweep) == {"0", "0.25"}
+    assert record["weight"] == float(max(sweep, key=sweep.get))
+    assert metrics["reranker"] == record and "Reranking (noisy channel)" in (out / "README.md").read_text()
+    reverse = translation.load_reverse(str(out), weight=2.0)
+    assert reverse.net.config.is_encoder_decoder and reverse.weight == 2.0
+    assert (translation.load_reverse(str(out)) is None) == (record["weight"] == 0)
+    # each text's beams come back ordered by (forward + weight * log P(English | French)) / French tokens
+    texts, french = ["Open the file", "Quit"], ["Ouvrir le fichier", "Fichier", "Quitter", "Ouvrir le fichier"]
+    channel = translation.log_likelihood(reverse.net, reverse.tokenizer, french, [texts[0]] * 2 + [texts[1]] * 2)
+    lengths = torch.tensor([4.0, 2.0, 3.0, 4.0])
+    for forward in (torch.zeros(4), torch.tensor([-1.0, -9.0, -30.0, -2.0])):
+        ranked = translation.rerank(texts, french, forward, lengths, reverse)
+        score = ((forward + 2.0 * channel) / lengths).tolist()
+        assert ranked == [french[i] for i in sorted((0, 1), key=lambda i: -score[i])] + \
+            [french[i] for i in sorted((2, 3), key=lambda i: -score[i])]
+
+
+def test_a_hub_model_without_a_reachable_reranker_is_served_without_one():
+    assert translation.reverse_folder("Helsinki-NLP/opus-mt-en-fr") is None  # offline here, as in CI
 
 
 def test_lora_smoke_run_learns_one_batch_on_the_chat_template(tmp_path):

@@ -213,7 +213,10 @@ def translation_reader(folder: str, limit: int):
 
     def bleu(split, french, rows):
         return {f"bleu {split}": generation.bleu(french, rows["fr"])["bleu"]}
-    return _generated_text_reader(lambda: translation.load(folder), translation.translate_texts, splits, "en", bleu)
+
+    def translate(net, tokenizer, texts):  # with the folder's reranker, if it has one, at the same precision
+        return translation.translate_texts(net, tokenizer, texts, reverse=translation.load_reverse(folder))
+    return _generated_text_reader(lambda: translation.load(folder), translate, splits, "en", bleu)
 
 
 def summarization_reader(folder: str, limit: int):

@@ -16,11 +16,19 @@ pieces back with the same breaks. Inside a piece, every placeholder (printf's `%
 `{name}`) is shown to the model as KDE's own `%1`, `%2`, ... in order (`mask`), the form it copies most
 reliably, and a keyboard accelerator (`&File`) is taken out; both are put back afterwards (`unmask`).
 `placeholders_kept` measures how many strings keep theirs.
+
+Reranking (noisy channel): a checkpoint may carry a French -> English model in its `reverse/` folder (see
+`training.translation --reverse`). Then a piece's beams are ranked by log P(fr|en) + weight * log P(en|fr), over
+the French length, instead of log P(fr|en) alone: a French beam that dropped part of the English explains that
+English badly, so it falls (the small model's commonest mistake is to leave words out). The weight was chosen on
+the validation split and is kept in `reverse/rerank.json`; a folder without it is served without reranking.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from collections import Counter
 from typing import NamedTuple
 
@@ -34,6 +42,8 @@ MAX_MODEL_TOKENS = 128  # tokens read per segment, as the course's max_length
 MAX_NEW_TOKENS = 160
 NUM_BEAMS = 4
 SEGMENTS_PER_CALL = 32  # pieces per `generate` call: a batched request of 16 long texts is not one huge batch
+REVERSE_DIR = "reverse"  # the checkpoint's subfolder with its French -> English reranker
+RERANK_FILE = "rerank.json"  # in REVERSE_DIR: {"weight": ..., ...}
 SYSTEM = "Translate this English software text into French."  # short: every training example repeats it
 # printf with a position (%1$s), KDE's %1, printf (%s, %-5d, %.250s, %lu; not "100% done"), {name}
 INLINE = re.compile(r"%\d+\$[-+#0-9.*]*[a-zA-Z]|%\d+|%(?!\d)[-+#0-9.*]*(?:hh|h|ll|l|z|j|t|L)?[diouxXeEfFgGcsp]"
@@ -94,6 +104,41 @@ def load(model: str | None = None):
     return modeling.served(TASK, str(hub.resolve(TASK, model)), _load)
 
 
+class Reverse(NamedTuple):
+    net: object  # a French -> English seq2seq model
+    tokenizer: object
+    weight: float  # of its log-probability, beside the forward model's
+
+
+def load_reverse(model: str | None = None, *, weight: float | None = None) -> Reverse | None:
+    """The reranker kept with `model` (its REVERSE_DIR folder, loaded as `load` loads a model, with RERANK_FILE's
+    weight, or `weight`), or None when the checkpoint has none (a Hub model such as opus-mt-en-fr, a LoRA) or its
+    weight is 0."""
+    from shared import modeling
+
+    where = reverse_folder(str(hub.resolve(TASK, model)))
+    if where is not None and weight is None and (where / RERANK_FILE).is_file():
+        weight = float(json.loads((where / RERANK_FILE).read_text())["weight"])
+    if where is None or not weight:  # none, its weight not chosen yet, or chosen as 0
+        return None
+    # at the precision its checkpoint passed at: `training.serving_precision` scores the two together
+    net, tokenizer = modeling.served(f"{TASK}-reverse", str(where), _load, checked_in=str(where.parent))
+    return Reverse(net, tokenizer, weight)
+
+
+def reverse_folder(where: str) -> Path | None:
+    """`where`'s REVERSE_DIR if it holds a model (a local folder, or a Hub repo fetched once), else None."""
+    if not Path(where).is_dir():
+        try:
+            from huggingface_hub import snapshot_download
+
+            where = snapshot_download(where, allow_patterns=[f"{REVERSE_DIR}/*"])
+        except Exception:  # offline, or no such repo: no reranking, as for a model without one
+            return None
+    folder = Path(where) / REVERSE_DIR
+    return folder if (folder / "config.json").is_file() else None
+
+
 def _load(where: str):
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
@@ -116,9 +161,11 @@ def _load(where: str):
 
 @compute.on_it
 def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BEAMS,
-                    max_new_tokens: int = MAX_NEW_TOKENS, candidates: int = 1) -> list[str]:
+                    max_new_tokens: int = MAX_NEW_TOKENS, candidates: int = 1,
+                    reverse: Reverse | None = None) -> list[str]:
     """French for each English string (one generate call; with `candidates` > 1 a seq2seq model gives that many
-    beams per string, best first, one after another); the same code serves training's evaluation."""
+    beams per string, best first, one after another); with a `reverse` model, a seq2seq model's beams are ranked
+    by `rerank`. The same code serves training's evaluation."""
     import torch
 
     if not texts:
@@ -127,9 +174,15 @@ def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BE
         if net.config.is_encoder_decoder:
             batch = tokenizer(texts, max_length=MAX_MODEL_TOKENS, truncation=True, padding=True,
                               return_tensors="pt")
-            out = net.generate(**batch, num_beams=max(num_beams, candidates), max_new_tokens=max_new_tokens,
-                               num_return_sequences=candidates)
-            return [t.strip() for t in tokenizer.batch_decode(out, skip_special_tokens=True)]
+            kept = max(candidates, num_beams if reverse else 1)
+            out = net.generate(**batch, num_beams=max(num_beams, kept), max_new_tokens=max_new_tokens,
+                               num_return_sequences=kept, output_scores=reverse is not None,
+                               return_dict_in_generate=True)
+            french = [t.strip() for t in tokenizer.batch_decode(out.sequences, skip_special_tokens=True)]
+            if reverse is not None:
+                lengths = (out.sequences[:, 1:] != tokenizer.pad_token_id).sum(1).clamp(min=1)
+                french = rerank(texts, french, out.sequences_scores * lengths, lengths, reverse)
+            return french if kept == candidates else french[::kept]
         prompts = [prompt_ids(tokenizer, t[:MAX_SEGMENT_CHARS]) for t in texts]
         side = tokenizer.padding_side
         tokenizer.padding_side = "left"  # a causal LM continues from the end of each row
@@ -141,6 +194,32 @@ def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BE
                            pad_token_id=tokenizer.pad_token_id)
         return [t.strip() for t in tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:],
                                                           skip_special_tokens=True)]
+
+
+def rerank(texts: list[str], french: list[str], forward, lengths, reverse: Reverse) -> list[str]:
+    """`french` (the same number of beams for each of `texts`, one text's after another) with each text's beams
+    reordered by (forward log-probability + reverse.weight * log P(English | French)) / French tokens."""
+    channel = log_likelihood(reverse.net, reverse.tokenizer, french, [t for t in texts for _ in range(len(french) //
+                                                                                                       len(texts))])
+    score = ((forward + reverse.weight * channel) / lengths).tolist()
+    per_text = len(french) // len(texts)
+    out = []
+    for start in range(0, len(french), per_text):
+        order = sorted(range(start, start + per_text), key=lambda i: -score[i])
+        out += [french[i] for i in order]
+    return out
+
+
+def log_likelihood(net, tokenizer, sources: list[str], targets: list[str]):
+    """log P(target | source) of a seq2seq model for each pair (a tensor), teacher-forced in one batch."""
+    import torch
+
+    batch = tokenizer(sources, text_target=targets, max_length=MAX_MODEL_TOKENS, truncation=True, padding=True,
+                      return_tensors="pt")
+    labels = batch["labels"].masked_fill(batch["labels"] == tokenizer.pad_token_id, -100)
+    logits = net(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels).logits
+    picked = torch.log_softmax(logits.float(), -1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return (picked * (labels != -100)).sum(1)
 
 
 # ------------------------------------------------------------------------------------------ long text
@@ -194,11 +273,12 @@ def has_words(piece: str) -> bool:
     return bool(re.search(r"[^\W\d_]", INLINE.sub("", piece)))
 
 
-def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = MAX_NEW_TOKENS) -> list[str]:
+def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = MAX_NEW_TOKENS,
+                    reverse: Reverse | None = None) -> list[str]:
     """French for each text: its pieces (`segments`) with words, cut to MAX_SEGMENT_CHARS and masked (`mask`), are
     translated in `translate_batch` calls of at most SEGMENTS_PER_CALL pieces, shortest first (little padding),
-    unmasked (tags the model wrote are dropped), fitted to their piece (`_fit`) and joined back with their breaks.
-    The Space and training's scores both go through it."""
+    unmasked (tags the model wrote are dropped), fitted to their piece (`_fit`) and joined back with their breaks;
+    beams reranked by `reverse` (`load_reverse`) where given. The Space and training's scores both go through it."""
     pieces = [segments(text) for text in texts]
     todo = [mask(piece.strip()[:MAX_SEGMENT_CHARS]) for text in pieces for piece, _ in text if has_words(piece)]
     order = sorted(range(len(todo)), key=lambda i: len(todo[i].text))
@@ -206,9 +286,9 @@ def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = M
     for start in range(0, len(order), SEGMENTS_PER_CALL):
         chunk = order[start:start + SEGMENTS_PER_CALL]
         for i, out in zip(chunk, translate_batch(net, tokenizer, [todo[i].text for i in chunk],
-                                                   max_new_tokens=max_new_tokens)):
+                                                   max_new_tokens=max_new_tokens, reverse=reverse)):
             french[i] = _TAG.sub("", out)  # a piece has no tags: any is invented
-    _keep_placeholders(net, tokenizer, todo, french, max_new_tokens)
+    _keep_placeholders(net, tokenizer, todo, french, max_new_tokens, reverse)
     french = [unmask(out, masked) for out, masked in zip(french, todo)]
     answers = iter(french)
     return ["".join((_fit(piece, next(answers)) if has_words(piece) else piece) + cut for piece, cut in text)
@@ -216,7 +296,7 @@ def translate_texts(net, tokenizer, texts: list[str], *, max_new_tokens: int = M
 
 
 def _keep_placeholders(net, tokenizer, todo: list[Masked], french: list[str], max_new_tokens: int,
-                       candidates: int = 8) -> None:
+                       reverse: Reverse | None = None, candidates: int = 8) -> None:
     """Where a masked piece's French lost (or doubled) one of its `%1`, `%2`, ..., take instead the best of
     `candidates` beams that has each exactly once (a seq2seq model; else, or if none has, keep the first)."""
     wanted = [Counter(_SENTINEL.findall(masked.text)) for masked in todo]
@@ -227,9 +307,10 @@ def _keep_placeholders(net, tokenizer, todo: list[Masked], french: list[str], ma
     for start in range(0, len(lost), per_call):
         chunk = lost[start:start + per_call]
         beams = translate_batch(net, tokenizer, [todo[i].text for i in chunk], max_new_tokens=max_new_tokens,
-                                candidates=candidates)
+                                candidates=candidates, reverse=reverse)
         for n, i in enumerate(chunk):
-            kept = [b for b in beams[n * candidates:(n + 1) * candidates] if Counter(_SENTINEL.findall(b)) == wanted[i]]
+            beam = beams[n * candidates:(n + 1) * candidates]
+            kept = [b for b in beam if Counter(_SENTINEL.findall(b)) == wanted[i]]
             if kept:
                 french[i] = _TAG.sub("", kept[0])
 
@@ -256,7 +337,7 @@ def predict_batch(texts: list, model: str | None = None) -> list[Output]:
 def _translate(texts: list[str], model: str | None) -> list[Output]:
     net, tokenizer = load(model)
     outputs = []
-    for text, french in zip(texts, translate_texts(net, tokenizer, texts)):
+    for text, french in zip(texts, translate_texts(net, tokenizer, texts, reverse=load_reverse(model))):
         long = sum(len(piece.strip()) > MAX_SEGMENT_CHARS for piece, _ in segments(text) if has_words(piece))
         notices = [f"{long} sentence(s) are longer than {MAX_SEGMENT_CHARS} characters; only their first "
                    f"{MAX_SEGMENT_CHARS} were translated (this model learned from short UI strings)."] if long else []
