@@ -10,6 +10,7 @@ import pytest
 import torch
 from conftest import load_app, serve
 from gradio_client.exceptions import AppError
+from safetensors import safe_open
 
 from shared import hub
 from shared.data import code
@@ -128,6 +129,9 @@ def test_a_smoke_run_overfits_one_batch_and_loads(tmp_path):
     assert row["value"] <= 0.5 * row["baseline_value"]
     net, tokenizer = task._load(str(tmp_path))
     assert net.config.n_layer == 2 and len(tokenizer) <= 400
+    with safe_open(tmp_path / "model.safetensors", "pt") as saved:  # stored in fp16 (half the size), served in fp32
+        assert {saved.get_tensor(k).dtype for k in saved.keys()} == {torch.float16}
+    assert {p.dtype for p in net.parameters()} == {torch.float32}
     assert "--smoke --usage-weight 2`" in (tmp_path / "README.md").read_text()
     assert (tmp_path / "training_curve.png").is_file()
 

@@ -503,7 +503,8 @@ def main(argv: list[str] | None = None) -> dict:
         model, history = train(args, model, data, tokenizer, folder)
         if not common.is_main_process():  # the rest is the main process's alone
             return {}
-        common.save_model(model, tokenizer, folder, base_model="gpt2 (architecture only, trained from scratch)")
+        common.save_model(model, tokenizer, folder, base_model="gpt2 (architecture only, trained from scratch)",
+                          half=True)
         metrics = {"task": task.TASK, "smoke": args.smoke, "base_model": None, "parameters": parameters,
                    "history": history, "data": {side: len(d) for side, d in data.items()},
                    "hyperparameters": {k: getattr(args, k) for k in (
