@@ -183,6 +183,22 @@ def test_a_hub_model_without_a_reachable_reranker_is_served_without_one():
     assert translation.reverse_folder("Helsinki-NLP/opus-mt-en-fr") is None  # offline here, as in CI
 
 
+def test_a_hub_models_reranker_is_fetched_once_per_process(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    (tmp_path / translation.REVERSE_DIR).mkdir()
+    (tmp_path / translation.REVERSE_DIR / "config.json").write_text("{}")
+    calls = []
+
+    def snapshot_download(repo_id, allow_patterns):
+        calls.append((repo_id, allow_patterns))
+        return str(tmp_path)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    for _ in range(3):
+        assert translation.reverse_folder("someone/marian-with-reranker") == tmp_path / translation.REVERSE_DIR
+    assert calls == [("someone/marian-with-reranker", [f"{translation.REVERSE_DIR}/*"])]
+
+
 def test_lora_smoke_run_learns_one_batch_on_the_chat_template(tmp_path):
     """SmolLM2 itself (a random tiny model learns too slowly through LoRA for the 20-step check)."""
     out = tmp_path / "lora"

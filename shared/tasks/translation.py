@@ -26,10 +26,11 @@ the validation split and is kept in `reverse/rerank.json`; a folder without it i
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 from typing import NamedTuple
 
 from shared import compute, hub
@@ -129,14 +130,23 @@ def load_reverse(model: str | None = None, *, weight: float | None = None) -> Re
 def reverse_folder(where: str) -> Path | None:
     """`where`'s REVERSE_DIR if it holds a model (a local folder, or a Hub repo fetched once), else None."""
     if not Path(where).is_dir():
-        try:
-            from huggingface_hub import snapshot_download
-
-            where = snapshot_download(where, allow_patterns=[f"{REVERSE_DIR}/*"])
-        except Exception:  # offline, or no such repo: no reranking, as for a model without one
+        where = _hub_snapshot(where)
+        if where is None:
             return None
     folder = Path(where) / REVERSE_DIR
     return folder if (folder / "config.json").is_file() else None
+
+
+@functools.cache  # once per process: each request asks for its model's reranker
+def _hub_snapshot(repo_id: str) -> str | None:
+    """The local copy of `repo_id`'s REVERSE_DIR files (None offline, or with no such repo: no reranking then, as
+    for a model without one)."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(repo_id, allow_patterns=[f"{REVERSE_DIR}/*"])
+    except Exception:
+        return None
 
 
 def _load(where: str):
@@ -199,10 +209,10 @@ def translate_batch(net, tokenizer, texts: list[str], *, num_beams: int = NUM_BE
 def rerank(texts: list[str], french: list[str], forward, lengths, reverse: Reverse) -> list[str]:
     """`french` (the same number of beams for each of `texts`, one text's after another) with each text's beams
     reordered by (forward log-probability + reverse.weight * log P(English | French)) / French tokens."""
-    channel = log_likelihood(reverse.net, reverse.tokenizer, french, [t for t in texts for _ in range(len(french) //
-                                                                                                       len(texts))])
-    score = ((forward + reverse.weight * channel) / lengths).tolist()
     per_text = len(french) // len(texts)
+    english = [text for text in texts for _ in range(per_text)]
+    score = ((forward + reverse.weight * log_likelihood(reverse.net, reverse.tokenizer, french, english))
+             / lengths).tolist()
     out = []
     for start in range(0, len(french), per_text):
         order = sorted(range(start, start + per_text), key=lambda i: -score[i])
