@@ -68,6 +68,7 @@ def test_seqeval_wrapper_on_a_known_case():
     assert scores["accuracy"] == pytest.approx(5 / 6) and scores["per_type"]["PER"] == 1.0
 
 
+@pytest.mark.usefixtures("few_smoke_steps")
 def test_smoke_training_writes_a_loadable_tagger(tmp_path):
     import json
 

@@ -88,6 +88,7 @@ def test_a_batch_answers_as_single_calls_and_a_bad_pair_spares_the_others(fp32):
     assert "question" in blank.error and "(question, context)" in odd.error
 
 
+@pytest.mark.usefixtures("few_smoke_steps")
 def test_smoke_training_learns_one_batch(tmp_path):
     from training import qa as training_qa
 

@@ -48,6 +48,7 @@ def test_language_guess_and_lead_baseline():
     assert summarization.lead("one two three four", 2) == "one two"
 
 
+@pytest.mark.usefixtures("few_smoke_steps")
 def test_smoke_run_learns_one_batch(tmp_path):
     metrics = training_summarization.main(["--smoke", "--output-dir", str(tmp_path / "s")])
     before, after = metrics["smoke_losses"]

@@ -83,6 +83,7 @@ def _smoke(loop: str, out: Path):
 
 
 @pytest.mark.parametrize("loop", ["trainer", "accelerate"])
+@pytest.mark.usefixtures("few_smoke_steps")
 def test_smoke_training_both_loops(loop, tmp_path):
     from huggingface_hub import ModelCard
 

@@ -199,6 +199,7 @@ def test_a_hub_models_reranker_is_fetched_once_per_process(tmp_path, monkeypatch
     assert calls == [("someone/marian-with-reranker", [f"{translation.REVERSE_DIR}/*"])]
 
 
+@pytest.mark.usefixtures("few_smoke_steps")
 def test_lora_smoke_run_learns_one_batch_on_the_chat_template(tmp_path):
     """SmolLM2 itself (a random tiny model learns too slowly through LoRA for the 20-step check)."""
     out = tmp_path / "lora"
