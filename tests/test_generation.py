@@ -169,6 +169,31 @@ def test_the_written_out_llama_step_computes_what_the_models_forward_does():
     assert not llama_decoder.supports(SimpleNamespace(config=GPT2Config()))
 
 
+def test_the_written_out_gpt2_step_computes_what_the_models_forward_does():
+    """shared.nets.gpt2_decoder against GPT2LMHeadModel.forward on a small random GPT-2 (the code model's shape):
+    a prompt, a few tokens one at a time, then several at once after them (the masked path)."""
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig
+
+    from shared.nets import gpt2_decoder
+
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=96, n_embd=64, n_layer=3, n_head=4, n_positions=32)
+    net = GPT2LMHeadModel(config).eval()
+    ids = torch.randint(0, 96, (1, 20))
+    decoder = gpt2_decoder.GPT2Decoder(net, max_tokens=20)
+    with torch.inference_mode():
+        want = net(input_ids=ids).logits[0].float()
+        got = [decoder(ids[:, :9])] + [decoder(ids[:, i:i + 1]) for i in range(9, 14)] + [decoder(ids[:, 14:])]
+    for position, logits in zip([8, 9, 10, 11, 12, 13, 19], got):
+        assert torch.allclose(logits, want[position], atol=1e-5), position
+    with pytest.raises(ValueError, match="past this decoder"):
+        decoder(ids[:, :1])
+    assert gpt2_decoder.supports(net)
+    assert not gpt2_decoder.supports(GPT2LMHeadModel(GPT2Config(n_embd=64, n_layer=1, n_head=4,
+                                                                reorder_and_upcast_attn=True)))
+    assert not gpt2_decoder.supports(SimpleNamespace(config=LlamaConfig()))
+
+
 def test_an_int8_linear_layer_computes_what_the_linear_layer_did():
     from shared.int8 import Int8Linear, int8_weights
 

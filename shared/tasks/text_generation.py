@@ -162,13 +162,15 @@ def fastest_for_decoding(net, precisions: list[str], steps: int = 12):
 
 def decoding_step(net, max_tokens: int):
     """A function: (1, n) token ids -> the fp32 logits after the last of them, each call continuing the text of
-    the calls before it (at most `max_tokens` in all). For a Llama model (SmolLM2) the step written out over its
-    modules (`shared.nets.llama_decoder`: 21.4 -> about 18 ms a token with int8 weights); else the model's own forward
-    with a transformers cache."""
-    from shared.nets import llama_decoder
+    the calls before it (at most `max_tokens` in all). For a Llama model (SmolLM2) or a GPT-2 (the code model) the
+    step written out over its modules (`shared.nets.llama_decoder`: 21.4 -> about 18 ms a token with int8 weights;
+    `shared.nets.gpt2_decoder`); else the model's own forward with a transformers cache."""
+    from shared.nets import gpt2_decoder, llama_decoder
 
     if llama_decoder.supports(net):
         return llama_decoder.LlamaDecoder(net, max_tokens)
+    if gpt2_decoder.supports(net):
+        return gpt2_decoder.GPT2Decoder(net, max_tokens)
     from transformers import DynamicCache
 
     cache = DynamicCache()
