@@ -277,7 +277,7 @@ def main(argv=None) -> None:
               "the tokenizer in the text received: an update carries what the model made while the one before it "
               "was sent)."]
     q = local["quality"]
-    lines += ["", f"Each precision against fp32 on {q['texts']} SQuAD v1.1 dev paragraphs ({q['tokens']:,} tokens):",
+    lines += ["", f"Each precision against fp32 on {q['texts']} Brown corpus passages ({q['tokens']:,} tokens):",
               "", "| weights | NLL per token | perplexity | greedy 32-token continuations identical to fp32 |",
               "|---|---:|---:|---:|"]
     lines += [f"| {n} | {q['nll'][n]:.4f} | {math.exp(q['nll'][n]):.2f} | {q['greedy_same'][n]} of {q['prompts']} |"
