@@ -2,10 +2,11 @@
 model's own modules, as `llama_decoder` does for SmolLM2: what `GPT2LMHeadModel.forward` computes with a key/value
 cache, without its general machinery.
 
-The code model is small (6 layers, width 256), so its matrix products take a fraction of a step and the Python
-around them most of it: the cache object, the masks, the attention dispatch and the output records. Here each
-block is its own layer norms and projections (the same modules and weights), a preallocated cache and
-`scaled_dot_product_attention` in between, and the output layer reads only the last position.
+The code model is small (6 layers, width 256): through `forward`, a step took 5.8 ms on an AVX2-only AMD EPYC (173
+tok/s), of which its matrix products (2.4 ms) were under half and the rest the cache object, the masks, the
+attention dispatch and the output records. Here each block is its own layer norms and projections (the same
+modules and weights), a preallocated cache and `scaled_dot_product_attention` in between, and the output layer
+reads only the last position: 4.1-5.5 ms a step on that machine (182-242 tok/s over five runs).
 
 `supports(net)` says whether a model is one this covers (GPT-2 without cross-attention or reordered attention);
 for any other the caller keeps `forward`.
