@@ -143,44 +143,35 @@ def test_int8_weights_keep_smollm2_as_good_on_real_text(monkeypatch):
     assert list(generation.stream_tokens(fp32, ids, greedy)) == list(generation.stream_tokens(int8, ids, greedy))
 
 
-def test_the_written_out_llama_step_computes_what_the_models_forward_does():
-    """shared.nets.llama_decoder against LlamaForCausalLM.forward on a small random Llama with grouped keys: a
-    prompt, a few tokens one at a time, then several at once after them (the masked path)."""
-    from transformers import GPT2Config, LlamaConfig, LlamaForCausalLM
+def small_random_lm(kind: str):
+    """(model, decoder module, the config of a model the module does not cover) for a small random Llama with
+    grouped keys (SmolLM2's shape) or GPT-2 (the code model's)."""
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
-    from shared.nets import llama_decoder
+    from shared.nets import gpt2_decoder, llama_decoder
 
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=96, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
-    net = LlamaForCausalLM(config).eval()
-    ids = torch.randint(0, 96, (1, 20))
-    decoder = llama_decoder.LlamaDecoder(net, max_tokens=20)
-    with torch.inference_mode():
-        want = net(input_ids=ids).logits[0].float()
-        got = [decoder(ids[:, :9])] + [decoder(ids[:, i:i + 1]) for i in range(9, 14)] + [decoder(ids[:, 14:])]
-    for position, logits in zip([8, 9, 10, 11, 12, 13, 19], got):
-        assert torch.allclose(logits, want[position], atol=1e-5), position
-    with pytest.raises(ValueError, match="past this decoder"):
-        decoder(ids[:, :1])
-    assert llama_decoder.supports(net)
-    config.rope_parameters = {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0}
-    assert not llama_decoder.supports(LlamaForCausalLM(config))
-    assert not llama_decoder.supports(SimpleNamespace(config=GPT2Config()))
-
-
-def test_the_written_out_gpt2_step_computes_what_the_models_forward_does():
-    """shared.nets.gpt2_decoder against GPT2LMHeadModel.forward on a small random GPT-2 (the code model's shape):
-    a prompt, a few tokens one at a time, then several at once after them (the masked path)."""
-    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig
-
-    from shared.nets import gpt2_decoder
-
-    torch.manual_seed(0)
+    if kind == "llama":
+        config = LlamaConfig(vocab_size=96, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+        other = LlamaForCausalLM(LlamaConfig(**{**config.to_dict(), "rope_parameters": {
+            "rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0}}))
+        return LlamaForCausalLM(config).eval(), llama_decoder, [other, SimpleNamespace(config=GPT2Config())]
     config = GPT2Config(vocab_size=96, n_embd=64, n_layer=3, n_head=4, n_positions=32)
-    net = GPT2LMHeadModel(config).eval()
+    other = GPT2LMHeadModel(GPT2Config(n_embd=64, n_layer=1, n_head=4, reorder_and_upcast_attn=True))
+    return GPT2LMHeadModel(config).eval(), gpt2_decoder, [other, SimpleNamespace(config=LlamaConfig())]
+
+
+@pytest.mark.parametrize("kind", ["llama", "gpt2"])
+def test_the_written_out_step_computes_what_the_models_forward_does(kind):
+    """shared.nets.llama_decoder / gpt2_decoder against the model's own forward: a prompt, a few tokens one at a
+    time, then several at once after them (the masked path)."""
+    from shared.tasks import text_generation
+
+    torch.manual_seed(0)
+    net, module, not_covered = small_random_lm(kind)
     ids = torch.randint(0, 96, (1, 20))
-    decoder = gpt2_decoder.GPT2Decoder(net, max_tokens=20)
+    decoder = text_generation.decoding_step(net, max_tokens=20)
+    assert module.supports(net) and decoder.__class__.__module__ == module.__name__
     with torch.inference_mode():
         want = net(input_ids=ids).logits[0].float()
         got = [decoder(ids[:, :9])] + [decoder(ids[:, i:i + 1]) for i in range(9, 14)] + [decoder(ids[:, 14:])]
@@ -188,10 +179,7 @@ def test_the_written_out_gpt2_step_computes_what_the_models_forward_does():
         assert torch.allclose(logits, want[position], atol=1e-5), position
     with pytest.raises(ValueError, match="past this decoder"):
         decoder(ids[:, :1])
-    assert gpt2_decoder.supports(net)
-    assert not gpt2_decoder.supports(GPT2LMHeadModel(GPT2Config(n_embd=64, n_layer=1, n_head=4,
-                                                                reorder_and_upcast_attn=True)))
-    assert not gpt2_decoder.supports(SimpleNamespace(config=LlamaConfig()))
+    assert not any(module.supports(net) for net in not_covered)
 
 
 def test_an_int8_linear_layer_computes_what_the_linear_layer_did():
