@@ -144,8 +144,8 @@ def test_int8_weights_keep_smollm2_as_good_on_real_text(monkeypatch):
 
 
 def small_random_lm(kind: str):
-    """(model, decoder module, the config of a model the module does not cover) for a small random Llama with
-    grouped keys (SmolLM2's shape) or GPT-2 (the code model's)."""
+    """(model, its decoder module, models that module does not cover) for a small random Llama with grouped keys
+    (SmolLM2's shape) or GPT-2 (the code model's)."""
     from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
     from shared.nets import gpt2_decoder, llama_decoder
