@@ -15,10 +15,11 @@ Serving precision (`serving_precision()`), chosen at start from what the CPU rep
 - fp32 as the fallback, and what training evaluates in. NLP_COURSE_PRECISION=fp32|bf16|int8 forces one.
 The seq2seq tasks (translation, summarization) serve the same way through `served`: a batch of 16 texts took half
 (translation) to 0.4 (summarization) of fp32's time in bf16 on a 2-CPU Xeon with AMX, one text the same time.
-ONNX Runtime 1.32 was measured as a fourth way and not adopted. On an AMD EPYC with AVX2 only (1 thread), the
-sentiment model exported with `torch.onnx.export` ran one text in 9.2 ms against 18.8 in torch fp32, and a batch
-of 16 in 85.7 ms against 99.7, with the same logits to 2e-6. But an ORT session holds its own copy of every
-weight. The suite shares one MiniLM across its tasks, and it runs at 1,920 MiB of its 2 GB budget.
+ONNX Runtime 1.32 (installed already: faster-whisper's voice detection runs on it) was measured as a fourth way
+and not adopted. On an AMD EPYC with AVX2 only (1 thread), the sentiment model exported with `torch.onnx.export`
+(which needs the `onnx` package too) ran one text in 9.2 ms against 18.8 in torch fp32, and a batch of 16 in 85.7
+ms against 99.7, with the same logits to 2e-6. But an ORT session holds its own copy of every weight. The suite
+shares one MiniLM across its tasks, and it runs at 1,920 MiB of its 2 GB budget.
 
 One base in memory: every tensor of a loaded encoder that equals the packaged base model's (all-MiniLM-L6-v2)
 is replaced by one shared copy (`share_base`): the word embeddings (frozen in every task), and whatever else a
