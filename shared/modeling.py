@@ -19,7 +19,7 @@ ONNX Runtime 1.32 (installed already: faster-whisper's voice detection runs on i
 and not adopted. On an AMD EPYC with AVX2 only (1 thread), the sentiment model exported with `torch.onnx.export`
 (which needs the `onnx` package too) ran one text in 9.2 ms against 18.8 in torch fp32, and a batch of 16 in 85.7
 ms against 99.7, with the same logits to 2e-6. But an ORT session holds its own copy of every weight. The suite
-shares one MiniLM across its tasks, and it runs at 1,920 MiB of its 2 GB budget.
+shares one MiniLM across its tasks, and it runs at 1.8-1.9 GB of its 2 GB budget.
 
 One base in memory: every tensor of a loaded encoder that equals the packaged base model's (all-MiniLM-L6-v2)
 is replaced by one shared copy (`share_base`): the word embeddings (frozen in every task), and whatever else a

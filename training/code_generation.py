@@ -40,7 +40,7 @@ Tried and not kept: continuing the shipped model on the usage code alone (galler
 steps of 32 windows, lr 3e-4 after 20 warm-up steps, cosine; 22 minutes on that EPYC). Validation perplexity on
 the usage files went from 8.02 to 7.86, and on all validation files from 11.98 to 14.56. Greedy completions of
 the course's prompts made the asked call in 2 of 4 (DataFrame, RandomForestRegressor), against 0. Sampled at
-temperature 0.7, the rate went to 12 of 40 from 16 of 80 (10 and 20 seeds per prompt), and groupby stayed at 0.
+temperature 0.7: 12 of 40 samples (10 seeds per prompt), against 16 of 80 (20 seeds), and groupby stayed at 0.
 That is a small gain bought with the library code, so the checkpoint stays the one trained in a single stage.
 """
 
